@@ -1,0 +1,173 @@
+"""A fully connected network in NumPy: forward pass and backpropagation over a mini-batch.
+
+Rows are examples. Layer l maps a (batch, n_l) activation to (batch, n_{l+1}) by z = a W^T + b, then
+a' = sigma(z). Row j of W[0] is hidden neuron j's 784 incoming weights: its 28x28 picture.
+
+Where we depart from the textbook, for speed (the maths is unchanged):
+- all weights and biases live in one flat vector `params`, and W[l], b[l] are views into it, so one
+  vectorised update moves every parameter at once;
+- each bias is stored as the weight of an extra input that is always 1 (the last column of Wb[l]),
+  so one matrix product computes a W^T + b and one more gives both dC/dW and dC/db.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .functions import ACTIVATIONS, COSTS
+
+
+class Network:
+    def __init__(self, sizes: Sequence[int] = (784, 16, 16, 10), activation: str = "sigmoid",
+                 cost: str = "quadratic", seed: int = 0, dtype: type = np.float32,
+                 params: np.ndarray | None = None):
+        """A network with the given layer sizes. Without `params`, weights are drawn from
+        N(0, gain/fan_in) (Xavier for sigmoid, He for ReLU) from `seed`, and biases start at 0."""
+        if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
+            raise ValueError(f"layer sizes must be at least two positive integers, got {list(sizes)}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
+        if cost not in COSTS:
+            raise ValueError(f"unknown cost {cost!r}; choose from {sorted(COSTS)}")
+        self.sizes = [int(n) for n in sizes]
+        self.activation, self.cost = ACTIVATIONS[activation], COSTS[cost]
+        self.dtype = np.dtype(dtype)
+        shapes = [(n_out, n_in + 1) for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)]
+        n_params = sum(r * c for r, c in shapes)
+        if params is None:
+            self.params = np.zeros(n_params, dtype=self.dtype)
+        else:
+            if params.shape != (n_params,):
+                raise ValueError(f"sizes {self.sizes} need {n_params} parameters, got shape {params.shape}")
+            self.params = np.ascontiguousarray(params, dtype=self.dtype)
+        self.Wb = _views(self.params, shapes)              # (n_out, n_in + 1): weights, then bias
+        self.W = [wb[:, :-1] for wb in self.Wb]            # (n_out, n_in)
+        self.b = [wb[:, -1] for wb in self.Wb]             # (n_out,)
+        if params is None:
+            rng = np.random.default_rng(seed)
+            gain = 2.0 if activation == "relu" else 1.0
+            for w in self.W:
+                w[...] = rng.normal(0.0, np.sqrt(gain / w.shape[1]), size=w.shape)
+        self._workspace: _Workspace | None = None
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    def layer_activation(self, l: int):
+        """Return the activation function of layer l (0-based over weight layers)."""
+        return self.cost.output if l == self.n_layers - 1 else self.activation
+
+    def forward(self, x: np.ndarray) -> list[np.ndarray]:
+        """Return every layer's activations [x, a_1, ..., a_L] for a batch x (batch, sizes[0])."""
+        a = np.asarray(x, dtype=self.dtype)
+        activations = [a]
+        for l in range(self.n_layers):
+            z = a @ self.W[l].T + self.b[l]
+            a = self.layer_activation(l).fn(z, np.empty_like(z))
+            activations.append(a)
+        return activations
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Return the output activations (batch, sizes[-1])."""
+        return self.forward(x)[-1]
+
+    def costs(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Return the cost of each example; y is one-hot (batch, 10)."""
+        return self.cost.fn(self.predict(x), np.asarray(y, dtype=self.dtype))
+
+    def evaluate(self, x: np.ndarray, labels: np.ndarray, batch: int = 10_000) -> tuple[float, float]:
+        """Return (mean cost, accuracy) over a labelled set, in chunks to bound memory."""
+        total_cost, correct = 0.0, 0
+        for i in range(0, len(x), batch):
+            out = self.predict(x[i:i + batch])
+            y = one_hot(labels[i:i + batch], self.sizes[-1], self.dtype)
+            total_cost += float(self.cost.fn(out, y).sum())
+            correct += int((out.argmax(axis=1) == labels[i:i + batch]).sum())
+        return total_cost / len(x), correct / len(x)
+
+    def gradient(self, x_aug: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """Backpropagation. Write into `grad` (shaped like params) the gradient of the summed cost
+        over the batch, divided by the cost's gradient_scale (the optimiser multiplies it back).
+
+        x_aug is the input batch with a final column of ones (batch, sizes[0] + 1); y is one-hot.
+        Return the output activations (batch, sizes[-1]), valid until the next call.
+        """
+        ws = self._workspace_for(x_aug.shape[0], grad)
+        A, Z, D = ws.A, ws.Z, ws.D
+        A[0] = x_aug
+        # Forward: keep every layer's activation (with its constant-1 column) for the backward pass.
+        for l in range(self.n_layers):
+            np.matmul(A[l], self.Wb[l].T, out=Z[l])                  # z = a W^T + b
+            self.layer_activation(l).fn(Z[l], ws.A_out[l + 1])       # a' = sigma(z)
+        # Output error: delta_L = dC/dz_L.
+        L = self.n_layers
+        self.cost.delta(ws.A_out[L], y, D[L - 1], ws.S[L - 1])
+        # Backward: the chain rule, one layer at a time.
+        for l in range(L - 1, -1, -1):
+            np.matmul(D[l].T, A[l], out=ws.G[l])                    # dC/dW and dC/db together
+            if l > 0:
+                np.matmul(D[l], self.W[l], out=D[l - 1])            # delta_{l-1} = (delta_l W) ...
+                self.activation.multiply_prime(D[l - 1], ws.A_out[l], ws.S[l - 1])  # ... * sigma'
+        return ws.A_out[L]
+
+    def _workspace_for(self, batch: int, grad: np.ndarray) -> _Workspace:
+        ws = self._workspace
+        if ws is None or ws.batch != batch or ws.grad is not grad:
+            ws = self._workspace = _Workspace(self, batch, grad)
+        return ws
+
+    def copy(self) -> Network:
+        """Return an independent network with the same weights (an immutable snapshot for readers)."""
+        return Network(self.sizes, self.activation.name, self.cost.name, dtype=self.dtype,
+                       params=self.params.copy())
+
+    def astype(self, dtype: type) -> Network:
+        """Return a copy computing in another precision (float64 for gradient checks)."""
+        return Network(self.sizes, self.activation.name, self.cost.name, dtype=dtype,
+                       params=self.params.astype(dtype))
+
+
+class _Workspace:
+    """Preallocated buffers for one batch size, so a training step allocates nothing."""
+
+    def __init__(self, net: Network, batch: int, grad: np.ndarray):
+        dt, sizes = net.dtype, net.sizes
+        self.batch, self.grad = batch, grad
+        # A[l] is layer l's activation with a trailing column of ones (the bias input). Buffers are
+        # column-major so that A[l][:, :n] is one contiguous block: element-wise ufuncs on strided
+        # views cost twice as much, and BLAS takes either layout at no cost.
+        def buffer(n: int, fill: float | None = None) -> np.ndarray:
+            return np.full((batch, n), fill if fill is not None else 0.0, dt, order="F")
+
+        self.A: list = [None] + [buffer(n + 1, 1.0) for n in sizes[1:-1]] + [buffer(sizes[-1])]
+        self.A_out = [None] + [a[:, :n] for a, n in zip(self.A[1:], sizes[1:], strict=True)]
+        self.Z = [buffer(n) for n in sizes[1:]]
+        self.D = [buffer(n) for n in sizes[1:]]
+        self.S = [buffer(n) for n in sizes[1:]]
+        self.G = _views(grad, [wb.shape for wb in net.Wb])
+
+
+def _views(flat: np.ndarray, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Return consecutive reshaped views of a flat vector (they share its memory)."""
+    views, offset = [], 0
+    for rows, cols in shapes:
+        views.append(flat[offset:offset + rows * cols].reshape(rows, cols))
+        offset += rows * cols
+    return views
+
+
+def one_hot(labels: np.ndarray, n: int = 10, dtype: type = np.float32) -> np.ndarray:
+    """Return the desired outputs: row i is 1 at labels[i] and 0 elsewhere."""
+    y = np.zeros((len(labels), n), dtype=dtype)
+    y[np.arange(len(labels)), labels] = 1
+    return y
+
+
+def with_bias_column(x: np.ndarray) -> np.ndarray:
+    """Return x with a trailing column of ones (the constant input that carries each bias)."""
+    out = np.ones((x.shape[0], x.shape[1] + 1), dtype=x.dtype)
+    out[:, :-1] = x
+    return out

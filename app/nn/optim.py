@@ -1,0 +1,82 @@
+"""Mini-batch stochastic gradient descent: step downhill, against the gradient.
+
+theta <- theta - eta * (1/m) sum_x grad C_x(theta)  (+ momentum, + L2), with eta from a schedule.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .network import Network
+
+SCHEDULES = ("constant", "cosine", "linear")
+
+
+def scheduled_rate(base: float, schedule: str, progress: float, warmup: float = 0.0) -> float:
+    """Return the learning rate at `progress` in [0, 1] of training: constant, cosine or linear
+    decay to 0, after an optional linear warm-up over the first `warmup` fraction."""
+    if warmup > 0 and progress < warmup:
+        return base * (progress + 1e-9) / warmup
+    t = (progress - warmup) / (1 - warmup) if warmup > 0 else progress
+    t = min(max(t, 0.0), 1.0)
+    if schedule == "constant":
+        return base
+    if schedule == "cosine":
+        return base * 0.5 * (1.0 + math.cos(math.pi * t))
+    if schedule == "linear":
+        return base * (1.0 - t)
+    raise ValueError(f"unknown schedule {schedule!r}; choose from {SCHEDULES}")
+
+
+class SGD:
+    def __init__(self, net: Network, learning_rate: float, momentum: float = 0.0, l2: float = 0.0):
+        """Optimise net in place. l2 adds (l2/2) * sum(w^2) to the cost (weights only, not biases)."""
+        if learning_rate <= 0:
+            raise ValueError(f"learning rate must be > 0, got {learning_rate}")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        if l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
+        self.net, self.learning_rate, self.momentum, self.l2 = net, learning_rate, momentum, l2
+        self.grad = np.zeros_like(net.params)
+        self.velocity = np.zeros_like(net.params) if momentum else None
+        if l2:
+            # l2 on each weight, 0 on each bias (the last column of every Wb block).
+            self.decay = np.full_like(net.params, l2)
+            for block in net.Wb:
+                block_mask = np.zeros(block.shape, dtype=bool)
+                block_mask[:, -1] = True
+                start = (block.__array_interface__["data"][0] - net.params.__array_interface__["data"][0])
+                start //= net.params.itemsize
+                self.decay[start:start + block.size][block_mask.ravel()] = 0.0
+            self.scratch = np.empty_like(net.params)
+
+    def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
+        """Take one step on a mini-batch; return its output activations (valid until the next step)."""
+        eta = self.learning_rate if learning_rate is None else learning_rate
+        out = self.net.gradient(x_aug, y, self.grad)
+        # One scalar folds the batch mean (1/m), the cost's constant factor and the step size.
+        scale = eta * self.net.cost.gradient_scale / x_aug.shape[0]
+        g = self.grad
+        if self.l2:
+            np.multiply(self.net.params, self.decay, out=self.scratch)
+            g *= scale
+            np.multiply(self.scratch, eta, out=self.scratch)
+            g += self.scratch
+            scale = 1.0
+        if self.velocity is not None:
+            # v <- mu v - eta g ;  theta <- theta + v   (classical momentum: the ball keeps rolling)
+            self.velocity *= self.momentum
+            if scale != 1.0:
+                g *= scale
+            self.velocity -= g
+            self.net.params += self.velocity
+        else:
+            if scale != 1.0:
+                g *= -scale
+                self.net.params += g
+            else:
+                self.net.params -= g
+        return out

@@ -1,0 +1,232 @@
+"""The training loop: epochs of shuffled mini-batches, evaluation, and progress through one callback.
+
+It owns no thread and knows nothing of the web: a caller runs `Trainer.run()` in whatever thread it
+likes and may call `pause()`, `resume()` and `stop()` from any other. Readers never see the arrays
+being trained: every report carries an immutable copy of the network (`snapshot`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.optim import SGD, scheduled_rate
+
+from .augment import augment
+from .config import TrainConfig
+from .mnist import Mnist
+
+EVAL_SAMPLE = 10_000      # training examples re-scored at each evaluation (train cost/accuracy)
+COST_SAMPLE_EVERY = 10    # steps between two samples of the mini-batch cost (it costs a few calls)
+
+
+class Diverged(Exception):
+    """The cost became NaN or infinite: the learning rate is too large for this network."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One report: where training is, how it is doing, and a snapshot of the weights."""
+
+    step: int
+    epoch: float                    # fractional: 2.5 = half-way through the third epoch
+    examples_seen: int
+    batch_cost: float               # smoothed (EMA) mini-batch cost
+    learning_rate: float
+    examples_per_second: float
+    train_seconds: float            # time spent training, pauses excluded
+    snapshot: Network
+    test_cost: float | None = None
+    test_accuracy: float | None = None
+    val_cost: float | None = None
+    val_accuracy: float | None = None
+    train_cost: float | None = None      # on a fixed sample of the training set, with its labels
+    train_accuracy: float | None = None
+    evaluated: bool = False         # True when this report carries fresh evaluation figures
+    epoch_end: bool = False
+    final: bool = False
+
+    def metrics(self) -> dict:
+        """Return the report as plain numbers (no snapshot)."""
+        return {k: v for k, v in self.__dict__.items() if k != "snapshot"}
+
+
+@dataclass
+class Prepared:
+    """The examples one run trains and evaluates on, as chosen by its config."""
+
+    train_x: np.ndarray
+    train_labels: np.ndarray
+    val_x: np.ndarray
+    val_labels: np.ndarray
+    test_x: np.ndarray
+    test_labels: np.ndarray
+    sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+
+
+def prepare(config: TrainConfig, data: Mnist) -> Prepared:
+    """Return the run's training subset, validation split and (possibly shuffled) labels, all seeded."""
+    rng = np.random.default_rng([config.seed, 1])
+    order = rng.permutation(len(data.train))
+    val_idx = order[:config.validation_size]
+    train_idx = order[config.validation_size:]
+    if config.train_subset is not None:
+        train_idx = train_idx[:config.train_subset]
+    train_labels = data.train.labels[train_idx]
+    if config.label_mode == "shuffled":
+        # Zhang et al. 2017: a fixed random relabelling; nothing about the image predicts its label.
+        train_labels = rng.permutation(train_labels)
+    sample = rng.permutation(len(train_idx))[:EVAL_SAMPLE]
+    return Prepared(data.train.images[train_idx], train_labels, data.train.images[val_idx],
+                    data.train.labels[val_idx], data.test.images, data.test.labels, sample)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, data: Mnist, callback: Callable[[Progress], None] | None = None,
+                 report_seconds: float = 0.1, eval_seconds: float = 1.0, network: Network | None = None,
+                 start_epoch: int = 0):
+        """A run of `config` on `data`. The callback gets a Progress about every `report_seconds`,
+        with test/validation figures about every `eval_seconds` and at the end of each epoch.
+        Pass `network` (and `start_epoch`) to continue training an existing network."""
+        self.config = config.validate()
+        self.data = prepare(config, data)
+        if len(self.data.train_labels) < config.batch_size:
+            raise ValueError(f"batch size {config.batch_size} exceeds the {len(self.data.train_labels)} "
+                             "training examples")
+        self.net = network or Network(config.sizes, config.activation, config.cost, seed=config.seed)
+        self.optimizer = SGD(self.net, config.learning_rate, config.momentum, config.l2)
+        self.callback = callback or (lambda progress: None)
+        self.report_seconds, self.eval_seconds = report_seconds, eval_seconds
+        self.start_epoch = start_epoch
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+        self.step = 0
+        self.examples_seen = 0
+        self.batch_cost = math.nan
+        self.train_seconds = 0.0
+        self.last: Progress | None = None
+
+    # Control, from any thread.
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def steps_per_epoch(self) -> int:
+        return len(self.data.train_labels) // self.config.batch_size
+
+    def run(self) -> Network:
+        """Train for the configured epochs (or until stopped); return the trained network.
+        Raises Diverged (with the last good weights restored) if the cost becomes NaN or infinite."""
+        cfg, d = self.config, self.data
+        rng = np.random.default_rng([cfg.seed, 2, self.start_epoch])
+        m, n_out = cfg.batch_size, self.net.sizes[-1]
+        steps_per_epoch, total_steps = self.steps_per_epoch(), self.steps_per_epoch() * cfg.epochs
+        self.step = self.start_epoch * steps_per_epoch
+        # Inputs, the bias input 1 and the one-hot targets side by side, so one np.take per step
+        # gathers a whole mini-batch; xb and yb are fixed views into that buffer.
+        n_in = self.net.sizes[0] + 1
+        table = np.concatenate([with_bias_column(d.train_x), one_hot(d.train_labels, n_out)], axis=1)
+        batch = np.empty((m, table.shape[1]), np.float32)
+        xb, yb = batch[:, :n_in], batch[:, n_in:]
+        self._good = self.net.copy()
+        last_report = last_eval = time.perf_counter()
+        with np.errstate(over="raise", invalid="raise"):
+            for epoch in range(self.start_epoch, cfg.epochs):
+                if cfg.augment > 0:
+                    table[:, :n_in - 1] = augment(d.train_x, rng, cfg.augment)
+                order = rng.permutation(len(table))
+                t0 = time.perf_counter()
+                for i in range(steps_per_epoch):
+                    if i % 25 == 0:  # checking events costs little, but not nothing
+                        if not self._running.is_set():
+                            self.train_seconds += time.perf_counter() - t0
+                            self._running.wait()
+                            t0 = time.perf_counter()
+                        if self._stop.is_set():
+                            break
+                    rate = scheduled_rate(cfg.learning_rate, cfg.schedule, self.step / total_steps, cfg.warmup)
+                    np.take(table, order[i * m:(i + 1) * m], axis=0, out=batch)
+                    try:
+                        out = self.optimizer.step(xb, yb, rate)
+                        if i % COST_SAMPLE_EVERY == 0:
+                            self._sample_cost(out, yb)
+                    except FloatingPointError as exc:
+                        self._diverged(f"overflow at step {self.step} ({exc})")
+                    self.step += 1
+                    self.examples_seen += m
+                    now = time.perf_counter()
+                    if now - last_report >= self.report_seconds:
+                        self.train_seconds += now - t0
+                        t0 = now
+                        evaluate = now - last_eval >= self.eval_seconds
+                        self._report(rate, evaluate=evaluate)
+                        last_report = time.perf_counter()
+                        if evaluate:
+                            last_eval = last_report
+                        t0 = last_report  # reporting and evaluating are not training time
+                self.train_seconds += time.perf_counter() - t0
+                if self._stop.is_set():
+                    break
+                self._report(rate, evaluate=True, epoch_end=True)
+                last_report = last_eval = time.perf_counter()
+        self._report(rate if total_steps else cfg.learning_rate, evaluate=True, final=True)
+        return self.net
+
+    def _sample_cost(self, out: np.ndarray, y: np.ndarray) -> None:
+        cost = float(self.net.cost.fn(out, y).mean())
+        if not math.isfinite(cost):
+            self._diverged(f"the mini-batch cost became {cost} at step {self.step}")
+        self.batch_cost = cost if math.isnan(self.batch_cost) else 0.9 * self.batch_cost + 0.1 * cost
+
+    def _diverged(self, why: str) -> None:
+        self.net.params[...] = self._good.params  # never leave NaN weights behind
+        raise Diverged(f"training diverged: {why}. The last good weights were kept; "
+                       "try a smaller learning rate.")
+
+    def _report(self, rate: float, evaluate: bool, epoch_end: bool = False, final: bool = False) -> None:
+        snapshot = self.net.copy()
+        if not np.all(np.isfinite(snapshot.params)):
+            self._diverged(f"a weight became NaN or infinite at step {self.step}")
+        self._good = snapshot
+        figures: dict = {}
+        if evaluate:
+            d = self.data
+            with np.errstate(all="ignore"):
+                figures["test_cost"], figures["test_accuracy"] = snapshot.evaluate(d.test_x, d.test_labels)
+                if len(d.val_labels):
+                    figures["val_cost"], figures["val_accuracy"] = snapshot.evaluate(d.val_x, d.val_labels)
+                s = d.sample_idx
+                figures["train_cost"], figures["train_accuracy"] = snapshot.evaluate(
+                    d.train_x[s], d.train_labels[s])
+        elif self.last is not None:  # carry the latest figures forward, so every report is complete
+            figures = {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
+                                                          "val_accuracy", "train_cost", "train_accuracy")}
+        steps_per_epoch = max(self.steps_per_epoch(), 1)
+        self.last = Progress(
+            step=self.step, epoch=self.step / steps_per_epoch, examples_seen=self.examples_seen,
+            batch_cost=self.batch_cost, learning_rate=rate,
+            examples_per_second=self.examples_seen / self.train_seconds if self.train_seconds else 0.0,
+            train_seconds=self.train_seconds, snapshot=snapshot, evaluated=evaluate, epoch_end=epoch_end,
+            final=final, **figures)
+        self.callback(self.last)
