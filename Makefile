@@ -1,22 +1,61 @@
-# One command per chore; the README and .ci/run call these.
+# One command per chore; the README and .ci/run call these same targets.
+# A fresh machine needs only `make run` or `make test`: both install the project first (once).
 PYTHON ?= python3
+# Written after a successful install; redone when pyproject.toml changes. /build/ is gitignored.
+STAMP := build/.installed
+BENCHES := $(sort $(wildcard bench/bench_*.py))
+SCREENSHOT ?= artifacts/screenshot.png
+# Extra pytest arguments, e.g. make test-python PYTEST_ARGS="-m 'not browser'"
+PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench models
+.PHONY: install run test test-python test-js lint bench models screenshot clean
+
 install:
 	$(PYTHON) -m pip install -e '.[test]'
+	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
 
-run:
-	digit-studio train --epochs 30
+$(STAMP): pyproject.toml
+	$(PYTHON) -m pip install -e '.[test]'
+	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
 
-test:
-	$(PYTHON) -m pytest
+run: $(STAMP)
+	digit-studio serve
 
-lint:
-	ruff check app tests bench
+# The browser tests need Debian's chromium and the page tests need node: the script installs
+# them with apt-get when it can, or says exactly what to install.
+test: $(STAMP)
+	bash scripts/ensure-test-tools.sh
+	@status=0; \
+	$(MAKE) --no-print-directory test-python || status=1; \
+	$(MAKE) --no-print-directory test-js || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)" >&2; fi; exit $$status
+
+# pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
+test-python:
+	@echo "+ $(PYTHON) -m pytest $(PYTEST_ARGS)"
+	@$(PYTHON) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; exit 1; fi; \
+	exit $$rc
+
+test-js:
+	@if [ -d tests/js ]; then echo "+ node --test tests/js/"; node --test tests/js/; \
+	else echo "make test: no tests/js folder, no page tests to run"; fi
+
+lint: $(STAMP)
+	ruff check app tests bench scripts
 	mypy
 
-bench:
-	$(PYTHON) bench/train_speed.py
+bench: $(STAMP)
+	@if [ -z "$(BENCHES)" ]; then echo "make bench: no bench/bench_*.py found" >&2; exit 1; fi
+	@for f in $(BENCHES); do echo "+ $(PYTHON) $$f"; $(PYTHON) $$f || exit 1; done
 
 models:
 	@echo "see models/README"
+
+# A picture of the page with a live training run (headless Debian chromium).
+screenshot: $(STAMP)
+	bash scripts/ensure-test-tools.sh
+	$(PYTHON) scripts/screenshot.py --out $(SCREENSHOT)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache

@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
         data = load_mnist(args.data_dir)
     except (ModelFileError, DatasetError) as exc:
         fail(str(exc))
+    if net.sizes[0] != 784 or net.sizes[-1] != 10:
+        fail(f"{args.model}: a {'-'.join(map(str, net.sizes))} network does not take 28x28 images to "
+             "10 digits; MNIST needs 784 inputs and 10 outputs")
     predicted = net.predict(data.test.images).argmax(axis=1)
     labels = data.test.labels
     accuracy = float((predicted == labels).mean())

@@ -9,13 +9,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from app.nn.functions import ACTIVATIONS, COSTS
+from app.nn.network import Network
 from app.nn.optim import SCHEDULES
 from app.training.config import LABEL_MODES, TrainConfig
-from app.training.mnist import DatasetError, load_mnist
+from app.training.mnist import DatasetError, Mnist, load_mnist
 from app.training.modelfile import save_model
 from app.training.threads import pin_blas_threads
-from app.training.trainer import Diverged, Progress, Trainer
+from app.training.trainer import Diverged, Prepared, Progress, Trainer
 
 from .common import fail, layer_sizes, positive_float, positive_int
 
@@ -62,9 +65,13 @@ class ProgressLine:
 
     def __init__(self, epochs: int, quiet: bool):
         self.epochs, self.quiet = epochs, quiet
+        self._closed_at: int | None = None  # step of the last line ended with a newline
 
     def __call__(self, p: Progress) -> None:
         if self.quiet:
+            return
+        # The final report repeats the last epoch's end: that line is already printed.
+        if p.final and self._closed_at == p.step:
             return
         done = min(p.epoch / self.epochs, 1.0)
         bar = "#" * int(done * 20) + "-" * (20 - int(done * 20))
@@ -75,7 +82,33 @@ class ProgressLine:
         if p.epoch_end or p.final:
             val = f"  val {p.val_accuracy:.2%}" if p.val_accuracy is not None else ""
             sys.stderr.write(f"{val}\n")
+            self._closed_at = p.step
         sys.stderr.flush()
+
+
+def measure_stored(net: Network, data: Mnist, prepared: Prepared, dtype: str) -> dict[str, float | None]:
+    """Return test and validation figures of the weights as they will be stored (float16 rounds
+    them), so that `evaluate` on the saved file reproduces the test accuracy in its metadata."""
+    stored = Network(net.sizes, net.activation.name, net.cost.name,
+                     params=net.params.astype(dtype).astype(np.float32))
+    test_cost, test_accuracy = stored.evaluate(data.test.images, data.test.labels)
+    val_accuracy = None
+    if len(prepared.val_labels):
+        val_accuracy = stored.evaluate(prepared.val_x, prepared.val_labels)[1]
+    return {"test_accuracy": test_accuracy, "test_cost": test_cost, "val_accuracy": val_accuracy}
+
+
+def train(config: TrainConfig, data: Mnist, quiet: bool) -> Trainer:
+    """Return the trainer after a complete run, or exit with a message."""
+    try:
+        trainer = Trainer(config, data, ProgressLine(config.epochs, quiet), report_seconds=0.25)
+    except ValueError as exc:  # e.g. a batch larger than the training subset
+        fail(str(exc))
+    try:
+        trainer.run()
+    except Diverged as exc:
+        fail(str(exc), code=1)
+    return trainer
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,27 +119,26 @@ def run(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         fail(str(exc))
     started = time.time()
-    trainer = Trainer(config, data, ProgressLine(config.epochs, args.quiet), report_seconds=0.25)
-    try:
-        net = trainer.run()
-    except Diverged as exc:
-        fail(str(exc), code=1)
-    last = trainer.last
+    trainer = train(config, data, args.quiet)
+    last, dtype = trainer.last, "float16" if args.float16 else "float32"
     assert last is not None
+    figures = measure_stored(trainer.net, data, trainer.data, dtype)
     meta = {
         "name": Path(args.out).stem,
         "config": config.to_dict(),
         "command": "digit-studio " + shlex.join(args.raw_argv),
         "epochs_trained": last.epoch,
-        "test_accuracy": last.test_accuracy,
-        "test_cost": last.test_cost,
-        "val_accuracy": last.val_accuracy,
+        **figures,
         "train_seconds": round(last.train_seconds, 2),
         "wall_seconds": round(time.time() - started, 2),
         "dataset": data.checksums,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    path = save_model(args.out, net, meta, dtype="float16" if args.float16 else "float32")
-    print(f"saved {path}: test accuracy {last.test_accuracy:.2%}, validation {last.val_accuracy}")
+    try:
+        path = save_model(args.out, trainer.net, meta, dtype=dtype)
+    except OSError as exc:
+        fail(f"cannot write {args.out}: {exc.strerror or exc}", code=1)
+    val = figures["val_accuracy"]
+    print(f"saved {path}: test accuracy {figures['test_accuracy']:.2%}"
+          + (f", validation accuracy {val:.2%}" if val is not None else ""))
     return 0
-

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,7 +71,8 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DatasetError(f"{name}: header promises {ndim} dimensions but the file ends at {len(raw)} bytes.")
+        raise DatasetError(f"{name}: header promises {ndim} dimensions but the file ends at "
+                           f"{len(raw)} bytes.")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     expected = header + int(np.prod(dims, dtype=np.int64))
     if len(raw) != expected:
@@ -81,17 +83,19 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
 
 def _read(folder: Path, stem: str, verify: bool) -> tuple[np.ndarray, str]:
     """Return the array in folder/stem(.gz) and the MD5 of its uncompressed bytes."""
+    expected = f"the canonical {stem} (MD5 of the uncompressed data {CHECKSUMS[stem]})"
     fix = (f"Restore it from the repository (git checkout -- data/mnist) or copy the four canonical "
            f"MNIST files into {folder} (or point --data-dir / ${DATA_DIR_ENV} at them).")
     for path in (folder / f"{stem}.gz", folder / stem):
-        if path.exists():
+        if path.is_file():
             break
     else:
-        raise DatasetError(f"MNIST file {stem}.gz not found in {folder}. {fix}")
+        raise DatasetError(f"MNIST file {stem}.gz not found in {folder}: expected {expected}. {fix}")
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DatasetError(f"{path}: cannot be read or un-gzipped ({exc}). {fix}") from exc
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise DatasetError(f"{path}: cannot be read or un-gzipped ({exc}); expected {expected}. "
+                           f"The file is corrupt. {fix}") from exc
     md5 = hashlib.md5(raw).hexdigest()
     if verify and md5 != CHECKSUMS[stem]:
         raise DatasetError(f"{path}: checksum mismatch, MD5 of the uncompressed data is {md5}, "
@@ -105,6 +109,8 @@ def load_split(folder: Path, prefix: str, verify: bool = True) -> tuple[Split, d
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1 or len(images) != len(labels):
         raise DatasetError(f"{folder}: {prefix} images {images.shape} and labels {labels.shape} do not match "
                            "MNIST's (n, 28, 28) and (n,).")
+    if len(labels) and labels.max() > 9:
+        raise DatasetError(f"{folder}: {prefix} labels go up to {labels.max()}; MNIST's are digits 0 to 9.")
     x = images.reshape(len(images), 784).astype(np.float32) / np.float32(255.0)
     return Split(x, labels.astype(np.int64)), {f"{prefix}-images": md5_i, f"{prefix}-labels": md5_l}
 

@@ -69,7 +69,8 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: metadata is not in format {FORMAT}")
     if params.ndim != 1 or not np.issubdtype(params.dtype, np.floating):
-        raise ModelFileError(f"{path}: parameters must be a flat float array, got {params.dtype} {params.shape}")
+        raise ModelFileError(f"{path}: parameters must be a flat float array, "
+                             f"got {params.dtype} {params.shape}")
     if not np.all(np.isfinite(params)):
         raise ModelFileError(f"{path}: parameters contain NaN or infinity")
     try:

@@ -26,7 +26,7 @@ EVAL_SAMPLE = 10_000      # training examples re-scored at each evaluation (trai
 COST_SAMPLE_EVERY = 10    # steps between two samples of the mini-batch cost (it costs a few calls)
 
 
-class Diverged(Exception):
+class Diverged(Exception):  # noqa: N818 (the name reads as what happened; part of the API)
     """The cost became NaN or infinite: the learning rate is too large for this network."""
 
 
@@ -68,6 +68,8 @@ class Prepared:
     test_x: np.ndarray
     test_labels: np.ndarray
     sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+    train_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # rows of data.train
+    val_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
 
 
 def prepare(config: TrainConfig, data: Mnist) -> Prepared:
@@ -84,7 +86,8 @@ def prepare(config: TrainConfig, data: Mnist) -> Prepared:
         train_labels = rng.permutation(train_labels)
     sample = rng.permutation(len(train_idx))[:EVAL_SAMPLE]
     return Prepared(data.train.images[train_idx], train_labels, data.train.images[val_idx],
-                    data.train.labels[val_idx], data.test.images, data.test.labels, sample)
+                    data.train.labels[val_idx], data.test.images, data.test.labels, sample,
+                    train_idx, val_idx)
 
 
 class Trainer:
@@ -150,9 +153,12 @@ class Trainer:
         batch = np.empty((m, table.shape[1]), np.float32)
         xb, yb = batch[:, :n_in], batch[:, n_in:]
         self._good = self.net.copy()
+        # The rate the reports show, even when stopped before the first step.
+        rate = scheduled_rate(cfg.learning_rate, cfg.schedule, min(self.step / max(total_steps, 1), 1.0),
+                              cfg.warmup)
         last_report = last_eval = time.perf_counter()
         with np.errstate(over="raise", invalid="raise"):
-            for epoch in range(self.start_epoch, cfg.epochs):
+            for _epoch in range(self.start_epoch, cfg.epochs):
                 if cfg.augment > 0:
                     table[:, :n_in - 1] = augment(d.train_x, rng, cfg.augment)
                 order = rng.permutation(len(table))
@@ -165,7 +171,8 @@ class Trainer:
                             t0 = time.perf_counter()
                         if self._stop.is_set():
                             break
-                    rate = scheduled_rate(cfg.learning_rate, cfg.schedule, self.step / total_steps, cfg.warmup)
+                    rate = scheduled_rate(cfg.learning_rate, cfg.schedule, self.step / total_steps,
+                                          cfg.warmup)
                     np.take(table, order[i * m:(i + 1) * m], axis=0, out=batch)
                     try:
                         out = self.optimizer.step(xb, yb, rate)
@@ -190,7 +197,7 @@ class Trainer:
                     break
                 self._report(rate, evaluate=True, epoch_end=True)
                 last_report = last_eval = time.perf_counter()
-        self._report(rate if total_steps else cfg.learning_rate, evaluate=True, final=True)
+        self._report(rate, evaluate=True, final=True)
         return self.net
 
     def _sample_cost(self, out: np.ndarray, y: np.ndarray) -> None:

@@ -1,0 +1,46 @@
+"""`digit-studio serve`: the studio server (uvicorn) with a training run in the background."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from .common import fail
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="start the studio server (page, API, live training)",
+                       description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--no-train", action="store_true", help="do not start the default training run")
+    p.add_argument("--state-dir", type=Path, default=None,
+                   help="where saved models go (default $DIGIT_STUDIO_HOME or ./var)")
+    p.add_argument("--data-dir", type=Path, default=None, help="MNIST folder (default data/mnist)")
+    p.add_argument("--models-dir", type=Path, default=None,
+                   help="shipped models folder (default models/ or $DIGIT_STUDIO_MODELS)")
+    p.add_argument("--max-runs", type=int, default=2, help="runs that may train at once (default 2)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.server.main import create_app
+    from app.server.settings import Settings
+
+    if not 0 < args.port < 65536:
+        fail(f"--port must be 1 to 65535, got {args.port}")
+    if args.max_runs < 1:
+        fail(f"--max-runs must be at least 1, got {args.max_runs}")
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    overrides = {key: getattr(args, key) for key in ("state_dir", "models_dir") if getattr(args, key)}
+    settings = Settings(host=args.host, port=args.port, train_on_start=not args.no_train,
+                        max_concurrent_runs=args.max_runs, data_dir=args.data_dir, **overrides)
+    app = create_app(settings)
+    # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                ws_max_size=8 * 1024 * 1024, timeout_graceful_shutdown=5)
+    return 0

@@ -1,0 +1,1 @@
+"""The studio web server: REST API, live streams and the page."""

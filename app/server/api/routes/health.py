@@ -1,0 +1,15 @@
+"""GET /api/health: is the server up, and how much does it hold."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from app.server.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/api/health", response_model=Health)
+def health(request: Request) -> Health:
+    state = request.app.state
+    return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()))

@@ -1,0 +1,93 @@
+"""WS /api/runs/{id}/live: metrics, first-layer weights and this client's activations, live."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+
+from app.imaging import EmptyDrawing, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
+from app.server.encode import dumps, valid_neurons
+from app.server.live import Client
+from app.server.runs import clean_metrics
+
+router = APIRouter(tags=["live"])
+
+
+@router.websocket("/api/runs/{run_id}/live")
+async def live(websocket: WebSocket, run_id: str) -> None:
+    state = websocket.app.state
+    await websocket.accept()
+    try:
+        run = state.runs.get(run_id)
+    except KeyError as exc:
+        await websocket.send_text(dumps({"type": "error", "message": exc.args[0]}))
+        await websocket.close(code=4404, reason=f"no run {run_id}"[:120])
+        return
+    client = Client(websocket, run)
+    client.outbox.put("status", dumps({"type": "status", "run": run.to_dict()}))
+    if run.latest is not None:
+        client.outbox.put("metrics", dumps({"type": "metrics", **clean_metrics(run.latest)}))
+        client.weights_now()
+    state.live.join(client)
+    sender = asyncio.create_task(client.send_forever())
+    receiver = asyncio.create_task(receive_forever(client))
+    try:
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        state.live.leave(client)
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
+                await task
+
+
+async def receive_forever(client: Client) -> None:
+    """Handle the client's messages until it disconnects; bad ones get an `error` message back."""
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            text = await client.websocket.receive_text()
+            try:
+                await handle(client, text)
+            except (ImageError, ValueError) as exc:
+                client.outbox.put("error", dumps({"type": "error", "message": str(exc)}))
+
+
+async def handle(client: Client, text: str) -> None:
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ValueError("messages must be JSON objects such as {\"type\": \"draw\", \"pixels\": [...]}") from None
+    kind = message.get("type") if isinstance(message, dict) else None
+    if kind == "draw":
+        await handle_draw(client, message)
+    elif kind == "neurons":
+        latest = client.run.latest
+        client.neurons = valid_neurons(message.get("indices"), latest.snapshot if latest else None)
+        client.weights_now()
+    else:
+        raise ValueError(f"unknown message type {kind!r}; expected 'draw' or 'neurons'")
+
+
+async def handle_draw(client: Client, message: dict) -> None:
+    """Set the client's drawing (an empty one clears it) and answer with activations at once."""
+    image_input = None
+    try:
+        if "pixels" in message:
+            if message["pixels"] is None:
+                client.drawing = None
+                return
+            x28 = pixels_to_input(message["pixels"])
+        elif isinstance(message.get("image"), str):
+            data = decode_data_url(message["image"])
+            x28 = image_input = (await run_in_threadpool(lambda: preprocess(open_image(data)))).input
+        else:
+            raise ValueError("a draw message needs 'pixels' (784 numbers in 0..1, or null) or 'image' (a data URL)")
+    except EmptyDrawing:
+        client.drawing = None
+        return
+    client.drawing = x28.reshape(784)
+    client.answer_drawing(image_input)

@@ -1,0 +1,153 @@
+"""POST /api/predict: a digit from an uploaded image, a canvas data URL, or 28x28 pixels."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.imaging import MAX_BYTES, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
+from app.server.inference import describe
+from app.server.models import ModelFileError, UnknownModel
+from app.server.schemas import PredictOut
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["predict"])
+
+MAX_BODY = MAX_BYTES * 4 // 3 + 64 * 1024   # a 5 MB image as base64 JSON or multipart, plus framing
+UPLOAD = {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+    "file": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP, GIF or BMP"}}}},
+    "application/json": {"schema": {"type": "object", "properties": {
+        "pixels": {"description": "784 numbers, or 28 rows of 28, in 0..1 (1 = ink), already MNIST-like",
+                   "type": "array", "items": {}},
+        "image": {"type": "string", "description": "data:image/png;base64,..."}}},
+        "example": {"pixels": [0.0] * 300 + [1.0] * 20 + [0.0] * 464}}}
+
+
+@router.post("/api/predict", response_model=PredictOut, openapi_extra={"requestBody": {
+    "required": True, "content": UPLOAD}}, responses={
+    400: {"description": "unreadable input"}, 413: {"description": "file over 5 MB or 4096x4096"},
+    415: {"description": "not an image"}, 422: {"description": "empty drawing, wrong shape or range"}})
+async def predict(request: Request, model: str | None = Query(None, description="a shipped or saved model"),
+                  run: str | None = Query(None, description="use the live weights of this run"),
+                  steps: bool = Query(False, description="include the preprocessing steps")) -> dict[str, Any]:
+    """Return the digit the network sees, every layer's activations and the 28x28 it was given."""
+    if model is not None and run is not None:
+        raise HTTPException(422, "give either ?model=NAME or ?run=ID, not both")
+    net, info = resolve_network(request, model, run)
+    x28, step_images = await read_input(request, steps)
+    return describe(net, x28, info, step_images)
+
+
+def resolve_network(request: Request, model: str | None, run: str | None) -> tuple[Any, dict[str, Any]]:
+    """Return (network, model info) for ?run=ID, ?model=NAME or the default model."""
+    state = request.app.state
+    if run is not None:
+        try:
+            r = state.runs.get(run)
+        except KeyError as exc:
+            raise HTTPException(404, exc.args[0]) from None
+        latest = r.latest
+        if latest is None:
+            raise HTTPException(409, f"run {run} has not produced weights yet ({r.status}); try again shortly")
+        net = latest.snapshot
+        return net, {"name": run, "kind": "run", "sizes": net.sizes, "activation": net.activation.name,
+                     "cost": net.cost.name}
+    name = model or default_model_name(request)
+    try:
+        loaded = state.models.get(name)
+    except UnknownModel as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ModelFileError as exc:
+        raise HTTPException(500, f"model {name!r} cannot be loaded: {exc}") from None
+    info = loaded.info()
+    return loaded.net, {k: info[k] for k in ("name", "kind", "sizes", "activation", "cost")}
+
+
+def default_model_name(request: Request) -> str:
+    """Return `best` if it exists, else `default` (checked per request: `best` may arrive later)."""
+    settings, models = request.app.state.settings, request.app.state.models
+    if models.has(settings.default_model):
+        return settings.default_model
+    if models.has(settings.fallback_model):
+        log.warning("model %r is missing; answering with %r", settings.default_model, settings.fallback_model)
+        return settings.fallback_model
+    raise HTTPException(503, f"no {settings.default_model!r} or {settings.fallback_model!r} model in "
+                             f"{settings.models_dir}; train one (digit-studio train) or pass ?run=ID")
+
+
+async def read_input(request: Request, keep_steps: bool) -> tuple[Any, dict | None]:
+    """Return (28x28 input, preprocessing steps or None) from whichever form the body takes."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await read_body(request)
+    try:
+        if content_type == "multipart/form-data":
+            data = await upload_bytes(request)
+            return await run_in_threadpool(_from_image_bytes, data, keep_steps)
+        if content_type in ("application/json", ""):
+            payload = parse_json(body)
+            if "pixels" in payload:
+                return pixels_to_input(payload["pixels"]), None
+            data = decode_data_url(payload["image"]) if isinstance(payload["image"], str) else b""
+            if not data:
+                raise ImageError("'image' must be a non-empty data URL string", 422)
+            return await run_in_threadpool(_from_image_bytes, data, keep_steps)
+    except ImageError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    raise HTTPException(415, f"unsupported content type {content_type!r}: send multipart/form-data with a "
+                             "'file' field, or JSON with 'pixels' or 'image'")
+
+
+def _from_image_bytes(data: bytes, keep_steps: bool) -> tuple[Any, dict | None]:
+    result = preprocess(open_image(data), keep_steps)
+    return result.input, result.steps
+
+
+async def read_body(request: Request) -> bytes:
+    """Return the request body, refusing (413) to read more than MAX_BODY bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise HTTPException(413, f"the request is {int(declared) / 2**20:.1f} MB; images may be at most "
+                                 f"{MAX_BYTES // 2**20} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(413, f"the request is over {MAX_BODY // 2**20} MB; images may be at most "
+                                     f"{MAX_BYTES // 2**20} MB")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette's own cache: request.form() parses from it instead of the socket
+    return body
+
+
+async def upload_bytes(request: Request) -> bytes:
+    """Return the bytes of the multipart field `file`."""
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # python-multipart raises several types for malformed bodies
+        raise ImageError(f"cannot parse the multipart form ({exc})", 400) from None
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ImageError("the multipart form needs a file field named 'file'", 422)
+        return await upload.read()
+    finally:
+        await form.close()
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """Return the JSON object with exactly one of 'pixels' or 'image'."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ImageError("the body is not valid JSON; send {\"pixels\": [...]} or {\"image\": \"data:...\"}",
+                         400) from None
+    if not isinstance(payload, dict) or len({"pixels", "image"} & payload.keys()) != 1:
+        raise ImageError("send a JSON object with exactly one of 'pixels' (784 numbers in 0..1) or "
+                         "'image' (a data URL)", 422)
+    return payload

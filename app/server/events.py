@@ -1,0 +1,38 @@
+"""Server-Sent Events for one run: the newest metrics point at most every 0.2 s, status changes,
+and the end of the stream when the run ends (so `curl -N` returns)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+
+from .runs import ACTIVE, Run, clean_metrics
+
+INTERVAL = 0.2
+
+
+def sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, allow_nan=False)}\n\n"
+
+
+async def metrics_events(request: Request, run: Run) -> AsyncIterator[str]:
+    """Yield SSE frames until the run ends (or the client goes away)."""
+    status = run.status
+    yield sse("status", run.to_dict())
+    seen = None
+    while True:
+        # Status first: the final report is published before the status changes, so once the status
+        # says the run ended, `latest` is already the final report.
+        now_status, latest = run.status, run.latest
+        if latest is not None and latest is not seen:
+            seen = latest
+            yield sse("metrics", clean_metrics(latest))
+        if now_status != status:
+            status = now_status
+            yield sse("status", run.to_dict())
+        if now_status not in ACTIVE or await request.is_disconnected():
+            return
+        await asyncio.sleep(INTERVAL)

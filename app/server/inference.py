@@ -1,0 +1,32 @@
+"""Run one input through a network and describe every layer, as the video shows it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from app.nn.network import Network
+
+
+def rounded(a: np.ndarray, places: int = 4) -> list:
+    """Return a as nested lists of floats rounded to `places` (smaller JSON, same picture)."""
+    return np.round(a.astype(np.float64), places).tolist()
+
+
+def layer_activations(net: Network, x: np.ndarray) -> list[np.ndarray]:
+    """Return the activations of every layer after the input, for a batch x (batch, 784)."""
+    return net.forward(x.reshape(len(x), -1))[1:]
+
+
+def describe(net: Network, x28: np.ndarray, model: dict[str, Any],
+             steps: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Return the predict response of docs/api.md for one 28x28 input (0..1, 1 = ink)."""
+    layers = layer_activations(net, x28.reshape(1, 784))
+    out = layers[-1][0]
+    softmax = net.cost.output.name == "softmax"
+    return {"digit": int(out.argmax()), "activations": rounded(out, 5),
+            "probabilities": rounded(out, 5) if softmax else None,
+            "hidden": [rounded(a[0]) for a in layers[:-1]], "input": rounded(x28, 3),
+            "model": model,
+            "steps": {k: rounded(v, 3) for k, v in steps.items()} if steps is not None else None}

@@ -1,0 +1,156 @@
+"""The live channel's fan-out: one asyncio feed per watched run, one outbox per client.
+
+Training threads never touch asyncio: they only swap `Run.latest`. A feed task per run looks at it
+a few times a second, encodes each message once, and drops it into every client's outbox. An outbox
+holds at most one pending message of each kind (a newer one replaces it), and a per-client sender
+task writes whatever is pending. A slow or stalled client therefore only ever delays itself, and its
+memory is bounded by one message of each kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import numpy as np
+from starlette.websockets import WebSocket
+
+from .encode import activation_payloads, default_neurons, dumps, weights_message
+from .runs import Run, RunManager, clean_metrics
+
+TICK = 0.05               # how often a feed looks for news
+METRICS_INTERVAL = 0.2    # at most 5 metrics messages a second per client
+WEIGHTS_INTERVAL = 0.4    # weights (and activations under them) 2.5 times a second
+ORDER = ("status", "metrics", "weights", "activations", "error")
+
+
+class Outbox:
+    """The newest pending message of each kind for one client, and a wake-up for its sender."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, str] = {}
+        self.ready = asyncio.Event()
+
+    def put(self, kind: str, text: str) -> None:
+        self.pending[kind] = text
+        self.ready.set()
+
+    def take(self) -> list[str]:
+        """Return the pending messages in a fixed order and forget them."""
+        texts = [self.pending.pop(kind) for kind in ORDER if kind in self.pending]
+        self.ready.clear()
+        return texts
+
+
+class Client:
+    def __init__(self, websocket: WebSocket, run: Run):
+        self.websocket, self.run = websocket, run
+        self.outbox = Outbox()
+        self.drawing: np.ndarray | None = None     # (784,) float32, 1 = ink
+        self.neurons: tuple[int, ...] | None = None
+
+    async def send_forever(self) -> None:
+        """Write pending messages as fast as this client takes them."""
+        while True:
+            await self.outbox.ready.wait()
+            for text in self.outbox.take():
+                await self.websocket.send_text(text)
+
+    def answer_drawing(self, image_input: np.ndarray | None = None) -> None:
+        """Queue activations for the current drawing under the latest weights (if there are any)."""
+        latest = self.run.latest
+        if self.drawing is None or latest is None:
+            return
+        message = activation_payloads(latest.snapshot, latest.step, self.drawing[None, :])[0]
+        if image_input is not None:  # show what the network saw when the page sent a raw canvas
+            message["input"] = np.round(image_input.astype(np.float64), 3).tolist()
+        self.outbox.put("activations", dumps(message))
+
+    def weights_now(self) -> None:
+        latest = self.run.latest
+        if latest is not None:
+            neurons = self.neurons or default_neurons(latest.snapshot)
+            self.outbox.put("weights", weights_message(latest.snapshot, latest.step, neurons))
+
+
+class Feed:
+    """Watches one run and fans its news out to the run's clients, at bounded rates."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.clients: set[Client] = set()
+        self.task: asyncio.Task | None = None
+
+    def broadcast(self, kind: str, text: str) -> None:
+        for client in self.clients:
+            client.outbox.put(kind, text)
+
+    async def watch(self) -> None:
+        run = self.run
+        status, metrics_of, weights_of = None, None, None
+        metrics_at = weights_at = 0.0
+        while self.clients:
+            latest, now = run.latest, time.monotonic()
+            if run.status != status:
+                status = run.status
+                self.broadcast("status", dumps({"type": "status", "run": run.to_dict()}))
+            if latest is not None and latest is not metrics_of and now - metrics_at >= METRICS_INTERVAL:
+                metrics_of, metrics_at = latest, now
+                self.broadcast("metrics", dumps({"type": "metrics", **clean_metrics(latest)}))
+            if latest is not None and latest is not weights_of and now - weights_at >= WEIGHTS_INTERVAL:
+                weights_of, weights_at = latest, now
+                self.send_weights_and_activations(latest)
+            await asyncio.sleep(TICK)
+
+    def send_weights_and_activations(self, latest) -> None:
+        """Encode the weights once per neuron selection and every client's activations in one batch."""
+        net, encoded = latest.snapshot, {}
+        drawing_clients = []
+        for client in self.clients:
+            neurons = client.neurons or default_neurons(net)
+            if neurons not in encoded:
+                encoded[neurons] = weights_message(net, latest.step, neurons)
+            client.outbox.put("weights", encoded[neurons])
+            if client.drawing is not None:
+                drawing_clients.append(client)
+        if drawing_clients:
+            drawings = np.stack([c.drawing for c in drawing_clients])
+            for client, message in zip(drawing_clients, activation_payloads(net, latest.step, drawings),
+                                       strict=True):
+                client.outbox.put("activations", dumps(message))
+
+
+class LiveHub:
+    """All feeds of this server: a feed starts with a run's first client and ends with its last."""
+
+    def __init__(self, runs: RunManager):
+        self.runs = runs
+        self.feeds: dict[str, Feed] = {}
+
+    def join(self, client: Client) -> None:
+        feed = self.feeds.get(client.run.id)
+        if feed is None:
+            feed = self.feeds[client.run.id] = Feed(client.run)
+        feed.clients.add(client)
+        if feed.task is None or feed.task.done():
+            feed.task = asyncio.create_task(feed.watch(), name=f"feed-{client.run.id}")
+
+    def leave(self, client: Client) -> None:
+        feed = self.feeds.get(client.run.id)
+        if feed is not None:
+            feed.clients.discard(client)
+            if not feed.clients:
+                self.feeds.pop(client.run.id, None)
+
+    def client_count(self) -> int:
+        return sum(len(feed.clients) for feed in self.feeds.values())
+
+    async def close(self) -> None:
+        for feed in list(self.feeds.values()):
+            feed.clients.clear()
+            if feed.task is not None:
+                feed.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await feed.task
+        self.feeds.clear()

@@ -1,0 +1,68 @@
+"""Assemble the studio app: settings, lifespan (models, run manager, live hub), routers, static files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.training.config import TrainConfig
+from app.training.threads import pin_blas_threads
+
+from .api.routes import health, live, models, pages, predict, runs
+from .api.routes import lessons  # issue 5: /lessons pages and /api/lessons
+from .live import LiveHub
+from .models import ModelRegistry
+from .runs import RunManager
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, manager: RunManager | None = None) -> FastAPI:
+    """Return the studio app; `manager` lets tests supply a run manager with small data."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pin_blas_threads()
+        registry = ModelRegistry(settings.models_dir, settings.saved_models_dir)
+        app.state.models = registry
+        app.state.default_model = pick_default_model(registry, settings)
+        app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir)
+        app.state.live = LiveHub(app.state.runs)
+        if settings.train_on_start:
+            app.state.runs.create(TrainConfig(), name="default")
+        try:
+            yield
+        finally:
+            await app.state.live.close()
+            app.state.runs.shutdown()
+
+    app = FastAPI(title="Digit Studio", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Train a small neural network on MNIST and watch it learn. See docs/api.md.")
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
+    for module in (health, models, runs, live, predict, pages):
+        app.include_router(module.router)
+    app.include_router(lessons.router)
+    settings.static_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+    return app
+
+
+def pick_default_model(registry: ModelRegistry, settings: Settings) -> str:
+    """Return the model predict uses without ?model: `best`, else `default` (with a warning)."""
+    for name in (settings.default_model, settings.fallback_model):
+        if registry.has(name):
+            if name != settings.default_model:
+                log.warning("model %r not found in %s; predicting with %r until it exists",
+                            settings.default_model, settings.models_dir, name)
+            registry.get(name)  # load now, so the first prediction is fast
+            return name
+    log.warning("no shipped model in %s: predict needs ?run=ID or a saved model", settings.models_dir)
+    return settings.default_model

@@ -1,0 +1,45 @@
+// The REST half of docs/api.md. Every call resolves to JSON or throws an Error whose message is
+// the server's own explanation (its "detail"), ready to show to a person.
+
+const TIMEOUT_MS = 8000;
+
+async function call(method, path, body) {
+  const init = { method, headers: {}, signal: AbortSignal.timeout(TIMEOUT_MS) };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, init);
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const detail = data?.detail;
+    const text = Array.isArray(detail) ? detail.map((d) => `${d.loc?.at(-1) ?? ""}: ${d.msg}`).join("; ") : detail;
+    const err = new Error(text || `${method} ${path} failed (${res.status})`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+const enc = encodeURIComponent;
+export const api = {
+  health: () => call("GET", "/api/health"),
+  models: () => call("GET", "/api/models"),
+  runs: () => call("GET", "/api/runs"),
+  run: (id) => call("GET", `/api/runs/${enc(id)}`),
+  history: (id) => call("GET", `/api/runs/${enc(id)}/history`),
+  start: (config) => call("POST", "/api/runs", config),
+  action: (id, action) => call("POST", `/api/runs/${enc(id)}/${action}`),
+  save: (id, name) => call("POST", `/api/runs/${enc(id)}/save`, { name }),
+  /** target: {model: NAME} or {run: ID}; pixels: 784 numbers in 0..1. */
+  predict: (target, pixels) => {
+    const query = target.model ? `model=${enc(target.model)}` : `run=${enc(target.run)}`;
+    return call("POST", `/api/predict?${query}`, { pixels: Array.from(pixels, (v) => Math.round(v * 1000) / 1000) });
+  },
+};
+
+/** Return the run to watch when none is named: the newest running one, else the newest at all. */
+export function newestRun(runs) {
+  return runs.find((r) => r.status === "running") ?? runs.find((r) => r.status === "paused")
+    ?? runs.find((r) => r.status === "queued") ?? runs[0] ?? null;
+}

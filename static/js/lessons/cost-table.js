@@ -1,0 +1,33 @@
+// The cost of one example as a table: for each digit, the network's activation, the wanted value
+// (one-hot), and the squared difference as a bar; the footer holds their sum.
+export class CostTable {
+  constructor(table, costEl) {
+    this.body = table.tBodies[0];
+    this.costEl = costEl;
+    this.rows = [];
+    for (let d = 0; d < 10; d++) {
+      const tr = document.createElement("tr");
+      tr.dataset.digit = String(d);
+      tr.innerHTML = `<th>${d}</th><td class="act"><span class="bar"><span class="fill"></span></span><span class="v"></span></td>` +
+        `<td class="want"></td><td class="sq"><span class="bar"><span class="fill"></span></span><span class="v"></span></td>`;
+      this.body.append(tr);
+      this.rows.push({ tr, act: tr.querySelector(".act .fill"), actV: tr.querySelector(".act .v"),
+        want: tr.querySelector(".want"), sq: tr.querySelector(".sq .fill"), sqV: tr.querySelector(".sq .v") });
+    }
+  }
+
+  /** data: {activations[10], desired[10], squared[10], cost, digit, label}. */
+  update(data) {
+    this.rows.forEach((r, d) => {
+      const a = data.activations[d], s = data.squared[d];
+      r.act.style.width = `${100 * Math.max(0, Math.min(1, a))}%`;
+      r.actV.textContent = a.toFixed(2);
+      r.want.textContent = String(data.desired[d]);
+      r.sq.style.width = `${100 * Math.min(1, s)}%`;
+      r.sqV.textContent = s.toFixed(3);
+      r.tr.classList.toggle("wanted", d === data.label);
+      r.tr.classList.toggle("win", d === data.digit);
+    });
+    this.costEl.textContent = data.cost.toFixed(3);
+  }
+}

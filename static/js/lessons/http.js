@@ -1,0 +1,28 @@
+// JSON over HTTP for the lesson widgets. Errors carry the server's own explanation ("detail").
+const TIMEOUT_MS = 15000;
+
+function url(path, params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  const text = q.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function call(method, path, params, body) {
+  const init = { method, headers: {}, signal: AbortSignal.timeout(TIMEOUT_MS) };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url(path, params), init);
+  const data = await res.json().catch(() => null);
+  if (!res.ok) {
+    const detail = data?.detail;
+    const text = Array.isArray(detail) ? detail.map((d) => `${d.loc?.at(-1) ?? ""}: ${d.msg}`).join("; ") : detail;
+    throw new Error(text || `${method} ${path} failed (${res.status})`);
+  }
+  return data;
+}
+
+export const getJSON = (path, params) => call("GET", path, params);
+export const postJSON = (path, params, body) => call("POST", path, params, body);

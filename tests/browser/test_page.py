@@ -1,0 +1,235 @@
+"""The studio page in real Chromium against the real server training on the real MNIST.
+
+Draws digits with mouse (and touch) strokes the way a person would, and checks what the page shows:
+the answer, the live cost chart, the weight heatmaps, the phone layout, reconnecting after a restart.
+Screenshots go to artifacts/ (gitignored) so a person can look at what the test saw.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.server import REPO, _healthy, _stop, free_port, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "artifacts"
+DESK = {"width": 1920, "height": 1080}
+PHONE = {"width": 390, "height": 844}
+
+# Strokes in canvas fractions (0..1): a slightly slanted "1" and an oval "0", as people draw them.
+ONE = [[(0.52 + 0.002 * i, 0.14 + 0.036 * i) for i in range(21)]]
+ZERO = [[(0.5 + 0.22 * math.sin(2 * math.pi * i / 40), 0.5 - 0.32 * math.cos(2 * math.pi * i / 40))
+         for i in range(42)]]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+def post_json(url: str, body: dict):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with running_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESK)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(pg: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def draw(pg: Page, strokes) -> None:
+    """Drag the mouse along each stroke over #draw-canvas."""
+    box = pg.locator("#draw-canvas").bounding_box()
+    assert box, "the drawing canvas is not visible"
+    for stroke in strokes:
+        pts = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
+        pg.mouse.move(*pts[0])
+        pg.mouse.down()
+        for x, y in pts[1:]:
+            pg.mouse.move(x, y, steps=2)
+        pg.mouse.up()
+
+
+def wait_trained(url: str, run_id: str, accuracy: float = 0.85, timeout: float = 60) -> None:
+    """Wait until the run's test accuracy reaches `accuracy`, so its answers mean something."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = get_json(f"{url}/api/runs/{run_id}")["metrics"] or {}
+        if (metrics.get("test_accuracy") or 0) >= accuracy:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not reach {accuracy:.0%} test accuracy in {timeout:.0f} s")
+
+
+def open_studio(pg: Page, url: str, query: str = "") -> str:
+    """Load the page, wait for the live channel, and return the id of the run it watches."""
+    pg.goto(f"{url}/{query}")
+    pg.wait_for_function("document.body.dataset.live === 'open'", timeout=15_000)
+    return pg.evaluate("window.studio.state.runId")
+
+
+def heatmap_pixels(pg: Page) -> list[str]:
+    return pg.eval_on_selector_all("#weight-heatmaps canvas", "cs => cs.map(c => c.toDataURL())")
+
+
+def test_drawn_digits_are_recognised_by_the_run_being_watched(server: str, page: Page) -> None:
+    run_id = open_studio(page, server)
+    default = [r["id"] for r in get_json(f"{server}/api/runs") if r["name"] == "default"]
+    assert [run_id] == default, "the run the server started is watched"
+    wait_trained(server, run_id)
+    assert page.text_content("#predicted-digit") == "", "no answer before anything is drawn"
+    for digit, strokes in (("1", ONE), ("0", ZERO)):
+        page.click("#clear-canvas")
+        draw(page, strokes)
+        page.wait_for_function(f"document.querySelector('#predicted-digit').textContent === '{digit}'",
+                               timeout=10_000)
+        assert page.get_attribute("#output-bars li.win", "data-digit") == digit, "the winning bar is highlighted"
+        ink = page.evaluate("""() => { const c = document.querySelector('#input-preview');
+            const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+            let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s / 255; }""")
+        assert 30 < ink < 250, f"the 28x28 preview of a drawn {digit} holds {ink:.0f} pixels of ink"
+        shot(page, f"studio-drew-{digit}")
+    page.click("#clear-canvas")
+    page.wait_for_function("document.querySelector('#predicted-digit').textContent === ''", timeout=5_000)
+
+
+def test_a_run_started_from_the_form_fills_the_chart_and_changes_the_weights(server: str, page: Page) -> None:
+    open_studio(page, server)
+    page.click("#run-panel summary")
+    page.fill("#run-form [name=epochs]", "10")
+    page.fill("#run-form [name=learning_rate]", "2")
+    page.fill("#run-form [name=name]", "browser test")
+    page.click("#run-form button[type=submit]")
+    page.wait_for_url("**/?run=*", timeout=10_000)
+    run_id = page.url.split("run=")[1]
+    page.wait_for_function(f"document.body.dataset.live === 'open' && window.studio.state.runId === '{run_id}'",
+                           timeout=10_000)
+    assert get_json(f"{server}/api/runs/{run_id}")["config"]["epochs"] == 10
+    page.wait_for_function("Number(document.querySelector('#cost-chart').dataset.points) > 0", timeout=15_000)
+    before_points = int(page.get_attribute("#cost-chart", "data-points"))
+    page.wait_for_function("document.querySelector('#weight-heatmaps').dataset.step", timeout=10_000)
+    before = heatmap_pixels(page)
+    assert len(before) == 16, "one canvas per streamed neuron"
+    page.wait_for_function(f"Number(document.querySelector('#cost-chart').dataset.points) > {before_points}",
+                           timeout=15_000)
+    page.wait_for_timeout(1200)
+    assert heatmap_pixels(page) != before, "the weight heatmaps change while the run trains"
+    assert "epoch" in page.text_content("#run-status")
+    shot(page, "studio-new-run")
+
+
+def test_a_saved_model_answers_when_the_url_names_it(server: str, page: Page) -> None:
+    run_id = get_json(f"{server}/api/runs")[-1]["id"]
+    wait_trained(server, run_id)
+    post_json(f"{server}/api/runs/{run_id}/save", {"name": "classroom"})
+    open_studio(page, server, "?model=classroom")
+    assert page.input_value("#model-picker") == "classroom"
+    draw(page, ONE)
+    page.wait_for_function("document.querySelector('#predicted-digit').textContent === '1'", timeout=10_000)
+    assert "classroom" in page.text_content("#watched-label")
+    page.select_option("#model-picker", "")
+    page.wait_for_function("!location.search.includes('model=')", timeout=5_000)
+
+
+def test_phone_layout_is_one_column_and_touch_drawing_does_not_scroll(server: str, browser: Browser) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    pg = context.new_page()
+    try:
+        open_studio(pg, server)
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width} px wide)"
+        box = pg.locator("#draw-canvas").bounding_box()
+        assert box["width"] >= 300, f"the canvas is only {box['width']:.0f} px wide on a phone"
+        cdp = context.new_cdp_session(pg)
+        pts = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in ONE[0]]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]})
+        for x, y in pts[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        assert pg.evaluate("window.scrollY") == 0, "drawing scrolled the page"
+        pg.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
+        assert pg.evaluate("window.studio.state.pixels !== null")
+        shot(pg, "studio-phone")
+    finally:
+        context.close()
+
+
+@contextmanager
+def server_on(port: int, state_dir: Path) -> Iterator[str]:
+    """Run `digit-studio serve` on a given port (so it can be restarted on the same address)."""
+    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--state-dir", str(state_dir)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _healthy(url):
+            assert proc.poll() is None and time.monotonic() < deadline, f"server on port {port} did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: Browser, tmp_path: Path) -> None:
+    port = free_port()
+    context = browser.new_context(viewport=DESK)
+    pg = context.new_page()
+    try:
+        with server_on(port, tmp_path) as url:
+            open_studio(pg, url)
+            assert pg.is_hidden("#live-banner")
+        pg.wait_for_selector("#live-banner", state="visible", timeout=10_000)
+        assert "reconnecting" in pg.text_content("#live-banner").lower()
+        shot(pg, "studio-reconnecting")
+        with server_on(port, tmp_path):
+            pg.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
+            assert pg.is_hidden("#live-banner")
+            pg.wait_for_function("Number(document.querySelector('#cost-chart').dataset.points) > 0",
+                                 timeout=15_000)
+    finally:
+        context.close()

@@ -1,0 +1,158 @@
+"""The runs API: create (with bounds), list, inspect, history, pause/resume/stop, queue, save, SSE."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+SMALL = {"hidden": [16], "train_subset": 500, "epochs": 2, "validation_size": 500, "batch_size": 10}
+LONG = {"hidden": [16, 16], "epochs": 50}  # the full training set: minutes per epoch at most; we stop it
+
+
+def wait_for(client, run_id: str, predicate, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{run_id}").json()
+        if predicate(run):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never reached the expected state; last: {run}")
+
+
+def test_create_train_and_finish(client):
+    r = client.post("/api/runs", json={**SMALL, "name": "tiny"})
+    assert r.status_code == 201, r.text
+    run = r.json()
+    assert run["status"] in ("queued", "running") and run["name"] == "tiny"
+    assert run["config"]["hidden"] == [16] and run["config"]["learning_rate"] == 3.0  # defaults filled in
+    done = wait_for(client, run["id"], lambda r: r["status"] == "finished")
+    assert done["progress"]["epoch"] == pytest.approx(2.0)
+    assert done["metrics"]["final"] is True and 0.3 < done["metrics"]["test_accuracy"] <= 1
+    points = client.get(f"/api/runs/{run['id']}/history").json()["points"]
+    assert points[-1] == done["metrics"] and sum(p["epoch_end"] for p in points) == 2
+    assert all(None not in (p["step"], p["epoch"]) for p in points)
+    assert [p["step"] for p in points] == sorted(p["step"] for p in points)
+
+
+def test_list_is_newest_first_and_unknown_run_is_404(client):
+    ids = [client.post("/api/runs", json=SMALL).json()["id"] for _ in range(2)]
+    listed = [r["id"] for r in client.get("/api/runs").json()]
+    assert listed == ids[::-1]
+    for path in ("", "/history", "/events"):
+        r = client.get(f"/api/runs/r999{path}")
+        assert r.status_code == 404 and "r999" in r.json()["detail"]
+    assert client.post("/api/runs/r999/pause").status_code == 404
+
+
+@pytest.mark.parametrize("config, words", [
+    ({"hidden": [16] * 5}, "at most 4"),
+    ({"hidden": [2048]}, "1024"),
+    ({"hidden": [0]}, "greater than or equal to 1"),
+    ({"epochs": 1001}, "1000"),
+    ({"epochs": 0}, "greater than or equal to 1"),
+    ({"batch_size": 0}, "greater than or equal to 1"),
+    ({"batch_size": 60001}, "60000"),
+    ({"learning_rate": 0}, "greater than 0"),
+    ({"learning_rate": 100.5}, "100"),
+    ({"activation": "tanh"}, "sigmoid"),
+    ({"label_mode": "random"}, "shuffled"),
+    ({"hidden": "16,16"}, "list"),
+    ({"colour": "red"}, "extra"),
+])
+def test_bounds_are_422_with_readable_messages(client, config, words):
+    r = client.post("/api/runs", json=config)
+    assert r.status_code == 422, r.text
+    messages = " ".join(item["msg"] for item in r.json()["detail"])
+    assert words.lower() in messages.lower(), messages
+
+
+def test_batch_larger_than_subset_fails_readably(client):
+    run = client.post("/api/runs", json={**SMALL, "train_subset": 20, "batch_size": 50}).json()
+    failed = wait_for(client, run["id"], lambda r: r["status"] == "failed")
+    assert "batch size 50 exceeds" in failed["error"]
+
+
+def test_pause_resume_stop_and_conflicts(client):
+    run_id = client.post("/api/runs", json=LONG).json()["id"]
+    wait_for(client, run_id, lambda r: r["progress"]["step"] > 0)
+    assert client.post(f"/api/runs/{run_id}/resume").status_code == 409  # running, not paused
+    assert client.post(f"/api/runs/{run_id}/pause").json()["status"] == "paused"
+    time.sleep(0.3)  # let the trainer reach its next check
+    step = client.get(f"/api/runs/{run_id}").json()["progress"]["step"]
+    time.sleep(0.5)
+    assert client.get(f"/api/runs/{run_id}").json()["progress"]["step"] == step  # really paused
+    r = client.post(f"/api/runs/{run_id}/pause")
+    assert r.status_code == 409 and "paused" in r.json()["detail"]
+    assert client.post(f"/api/runs/{run_id}/resume").json()["status"] == "running"
+    wait_for(client, run_id, lambda r: r["progress"]["step"] > step)
+    client.post(f"/api/runs/{run_id}/stop")
+    stopped = wait_for(client, run_id, lambda r: r["status"] == "stopped")
+    assert stopped["metrics"]["final"] is True
+    assert client.post(f"/api/runs/{run_id}/stop").status_code == 409
+
+
+def test_queue_beyond_the_concurrency_limit(client):
+    ids = [client.post("/api/runs", json=LONG).json()["id"] for _ in range(3)]
+    statuses = [client.get(f"/api/runs/{i}").json()["status"] for i in ids]
+    assert statuses == ["running", "running", "queued"]
+    client.post(f"/api/runs/{ids[0]}/stop")
+    wait_for(client, ids[2], lambda r: r["status"] == "running")  # the freed slot goes to the queue
+    client.post(f"/api/runs/{ids[1]}/stop")
+    client.post(f"/api/runs/{ids[2]}/stop")
+    # A queued run that is stopped never starts.
+    ids = [client.post("/api/runs", json=LONG).json()["id"] for _ in range(3)]
+    assert client.post(f"/api/runs/{ids[2]}/stop").json()["status"] == "stopped"
+    for run_id in ids[:2]:
+        client.post(f"/api/runs/{run_id}/stop")
+
+
+def test_save_then_predict_with_the_saved_model(client, mnist):
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    wait_for(client, run_id, lambda r: r["status"] == "finished")
+    r = client.post(f"/api/runs/{run_id}/save", json={"name": "my-model"})
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "saved" and r.json()["sizes"] == [784, 16, 10]
+    names = {m["name"]: m["kind"] for m in client.get("/api/models").json()}
+    assert names == {"default": "shipped", "my-model": "saved"}
+    digit = mnist.test.images[3].tolist()
+    by_model = client.post("/api/predict?model=my-model", json={"pixels": digit}).json()
+    by_run = client.post(f"/api/predict?run={run_id}", json={"pixels": digit}).json()
+    assert by_model["model"]["kind"] == "saved" and by_run["model"]["kind"] == "run"
+    assert by_model["activations"] == pytest.approx(by_run["activations"], abs=1e-4)  # the same weights
+
+
+@pytest.mark.parametrize("name, status", [("../evil", 422), ("UPPER", 422), ("", 422), ("a" * 41, 422),
+                                          ("default", 409)])
+def test_save_refuses_bad_names(client, name, status):
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    wait_for(client, run_id, lambda r: r["metrics"] is not None)
+    r = client.post(f"/api/runs/{run_id}/save", json={"name": name})
+    assert r.status_code == status, r.text
+
+
+def test_save_before_any_weights_is_409(client):
+    ids = [client.post("/api/runs", json=LONG).json()["id"] for _ in range(3)]
+    r = client.post(f"/api/runs/{ids[2]}/save", json={"name": "early"})  # still queued
+    assert r.status_code == 409 and "no weights yet" in r.json()["detail"]
+    for run_id in ids:
+        client.post(f"/api/runs/{run_id}/stop")
+
+
+def test_events_stream_metrics_and_ends_with_the_run(client):
+    run_id = client.post("/api/runs", json=SMALL).json()["id"]
+    events = []
+    with client.stream("GET", f"/api/runs/{run_id}/events") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line[6:])))
+    kinds = [e for e, _ in events]
+    assert kinds[0] == "status" and kinds[-1] == "status" and "metrics" in kinds
+    assert events[-1][1]["status"] == "finished"
+    metrics = [d for e, d in events if e == "metrics"]
+    assert metrics[-1]["final"] is True

@@ -1,0 +1,167 @@
+"""The live channel and SSE against a real uvicorn on a loopback port, with the default run training."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.conftest import SEVEN, stroke_png
+from tests.support.server import running_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(small_model_dir) -> Iterator[str]:
+    with running_server("--models-dir", str(small_model_dir)) as url:
+        wait_training(url, "r1")
+        yield url
+
+
+def wait_training(url: str, run_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["step"] == 0:
+        assert time.monotonic() < deadline, "the default run never started training"
+        time.sleep(0.1)
+
+
+def ws_url(url: str, run_id: str = "r1") -> str:
+    return url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
+
+
+async def collect(ws, seconds: float, until=None) -> list[dict]:
+    messages, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            text = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+        except TimeoutError:
+            break
+        messages.append(json.loads(text))
+        if until is not None and until(messages[-1]):
+            break
+    return messages
+
+
+def test_stream_metrics_weights_and_activations(server):
+    async def session():
+        async with connect(ws_url(server)) as ws:
+            first = await collect(ws, 2.5)
+            kinds = [m["type"] for m in first]
+            assert kinds[0] == "status" and first[0]["run"]["id"] == "r1"
+            assert kinds.count("metrics") >= 5, kinds   # several a second
+            assert kinds.count("weights") >= 4, kinds   # at least twice a second
+            metrics = [m for m in first if m["type"] == "metrics"]
+            assert metrics[-1]["step"] > metrics[0]["step"] and metrics[-1]["examples_per_second"] > 0
+            weights = [m for m in first if m["type"] == "weights"][-1]
+            assert weights["neurons"] == list(range(16)) and weights["shape"] == [28, 28]
+            q = np.frombuffer(base64.b64decode(weights["data"]), np.int8)
+            assert q.size == 16 * 784 and np.abs(q).max() == 127 and weights["scale"] > 0
+
+            # A drawing: answered at once, then again under newer weights.
+            pixels = np.zeros((28, 28))
+            pixels[4:24, 13:15] = 1.0  # a "1"
+            await ws.send(json.dumps({"type": "draw", "pixels": pixels.ravel().tolist()}))
+            after = await collect(ws, 2.0)
+            acts = [m for m in after if m["type"] == "activations"]
+            assert len(acts) >= 3 and acts[-1]["step"] > acts[0]["step"]
+            assert [len(layer) for layer in acts[-1]["layers"]] == [16, 16, 10]
+            assert acts[-1]["digit"] == int(np.argmax(acts[-1]["layers"][-1]))
+
+            # A raw canvas image: the server preprocesses it and says what it saw.
+            url = "data:image/png;base64," + base64.b64encode(stroke_png(SEVEN, paper=None)).decode()
+            await ws.send(json.dumps({"type": "draw", "image": url}))
+            seen = await collect(ws, 3.0, until=lambda m: m["type"] == "activations" and m["input"])
+            assert np.array(seen[-1]["input"]).shape == (28, 28)
+
+            # Choose neurons; clear the drawing; bad messages get an error, the stream goes on.
+            await ws.send(json.dumps({"type": "neurons", "indices": [3, 5]}))
+            chosen = await collect(ws, 2.0, until=lambda m: m["type"] == "weights" and m["neurons"] == [3, 5])
+            q = np.frombuffer(base64.b64decode(chosen[-1]["data"]), np.int8)
+            assert chosen[-1]["neurons"] == [3, 5] and q.size == 2 * 784
+            await ws.send(json.dumps({"type": "draw", "pixels": None}))
+            await ws.send(json.dumps({"type": "neurons", "indices": [99]}))
+            await ws.send("not json")
+            errors = await collect(ws, 2.0, until=lambda m: m["type"] == "error" and "JSON" in m["message"])
+            messages = [m["message"] for m in errors if m["type"] == "error"]
+            assert any("16 neurons" in m for m in messages) or any("JSON" in m for m in messages)
+            late = await collect(ws, 1.0)
+            assert "activations" not in [m["type"] for m in late]  # cleared: no more activations
+            assert "metrics" in [m["type"] for m in late]
+    asyncio.run(session())
+
+
+def test_unknown_run_gets_an_error_and_close(server):
+    async def session():
+        async with connect(ws_url(server, "r404")) as ws:
+            message = json.loads(await ws.recv())
+            assert message["type"] == "error" and "r404" in message["message"]
+            await asyncio.wait_for(ws.wait_closed(), 5)
+            assert ws.close_code == 4404
+    asyncio.run(session())
+
+
+def stalled_client(url: str) -> socket.socket:
+    """Return a socket that completes the WebSocket handshake and then never reads a byte."""
+    host, port = url.removeprefix("http://").split(":")
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((host, int(port)))
+    s.sendall(b"GET /api/runs/r1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    return s
+
+
+def examples_per_second(url: str, seconds: float = 2.0) -> float:
+    a = httpx.get(f"{url}/api/runs/r1").json()["progress"]["examples_seen"]
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    b = httpx.get(f"{url}/api/runs/r1").json()["progress"]["examples_seen"]
+    return (b - a) / (time.monotonic() - t0)
+
+
+def test_clients_that_never_read_do_not_stall_training(server):
+    before = examples_per_second(server)
+    stalled = [stalled_client(server) for _ in range(10)]
+    try:
+        time.sleep(1.0)  # long enough for their socket buffers to fill up
+        during = examples_per_second(server)
+
+        async def reader():  # a well-behaved client still gets its stream meanwhile
+            async with connect(ws_url(server)) as ws:
+                return [m["type"] for m in await collect(ws, 1.5)]
+        kinds = asyncio.run(reader())
+    finally:
+        for s in stalled:
+            s.close()
+    assert kinds.count("metrics") >= 3, kinds
+    assert during > 0.6 * before, (before, during)  # the bench measures it properly: see bench/
+
+
+def test_server_sent_events_follow_a_run(server):
+    run_id = httpx.post(f"{server}/api/runs", json={"hidden": [8], "train_subset": 300, "epochs": 2,
+                                                   "validation_size": 100}).json()["id"]
+    events = []
+    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=30) as r:
+        event = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line[6:])))
+    assert events[0][0] == "status" and events[-1][1]["status"] == "finished"
+    assert [d for e, d in events if e == "metrics"][-1]["final"] is True
+
+
+def test_predict_with_live_weights_over_http(server):
+    r = httpx.post(f"{server}/api/predict?run=r1", files={"file": ("7.png", stroke_png(SEVEN), "image/png")})
+    assert r.status_code == 200 and r.json()["model"] == {
+        "name": "r1", "kind": "run", "sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic"}

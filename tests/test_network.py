@@ -1,0 +1,165 @@
+"""The network checked against numbers: finite differences, a tiny batch it must memorise, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.optim import SGD
+from app.training.mnist import load_mnist
+from app.training.threads import pin_blas_threads
+
+pin_blas_threads()
+
+PAIRS = [(a, c) for a in ("sigmoid", "relu") for c in ("quadratic", "cross_entropy")]
+SIZES = [6, 5, 4, 3]
+
+
+def small_batch(seed: int = 1, n: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Return (x, one-hot y) in float64 for the small network."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, 1.0, (n, SIZES[0]))
+    return x, one_hot(rng.integers(0, SIZES[-1], n), SIZES[-1], np.float64)
+
+
+def summed_cost(net: Network, x: np.ndarray, y: np.ndarray) -> float:
+    return float(net.costs(x, y).sum())
+
+
+def numerical_gradient(net: Network, x: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Return d(summed cost)/d(params) by central differences, one parameter at a time."""
+    grad = np.zeros_like(net.params)
+    for i in range(net.params.size):
+        saved = net.params[i]
+        net.params[i] = saved + eps
+        up = summed_cost(net, x, y)
+        net.params[i] = saved - eps
+        down = summed_cost(net, x, y)
+        net.params[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
+def backprop(net: Network, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return the gradient of the summed cost (gradient() leaves out the cost's constant factor)."""
+    grad = np.zeros_like(net.params)
+    net.gradient(with_bias_column(x), y, grad)
+    return grad * net.cost.gradient_scale
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_backprop_matches_finite_differences(activation, cost):
+    net = Network(SIZES, activation, cost, seed=3, dtype=np.float64)
+    net.params += np.random.default_rng(4).normal(0, 0.1, net.params.size)  # non-zero biases too
+    x, y = small_batch()
+    if activation == "relu":  # a kink within eps of a pre-activation would spoil the differences
+        layers = net.forward(x)
+        for k in range(net.n_layers - 1):
+            assert np.abs(layers[k] @ net.W[k].T + net.b[k]).min() > 1e-4
+    numeric = numerical_gradient(net, x, y)
+    analytic = backprop(net, x, y)
+    assert np.abs(numeric).max() > 1e-3, "the check must not compare two near-zero vectors"
+    assert relative_error(analytic, numeric) < 1e-6
+    # Every block separately, so a wrong bias gradient cannot hide behind large weight gradients.
+    for k in range(net.n_layers):
+        start = sum(wb.size for wb in net.Wb[:k])
+        block = slice(start, start + net.Wb[k].size)
+        assert relative_error(analytic[block], numeric[block]) < 1e-6, f"layer {k}"
+
+
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_gradient_is_the_same_for_any_batch_split(activation, cost):
+    """Summed over the batch: the gradient of 7 examples is the sum over 3 + 4 (fresh workspaces)."""
+    net = Network(SIZES, activation, cost, seed=5, dtype=np.float64)
+    x, y = small_batch(seed=6)
+    whole = backprop(net, x, y)
+    parts = backprop(net, x[:3], y[:3]) + backprop(net, x[3:], y[3:])
+    np.testing.assert_allclose(whole, parts, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(backprop(net, x, y), whole)  # reusing the workspace changes nothing
+
+
+def test_float32_gradient_agrees_with_float64():
+    net64 = Network([784, 16, 16, 10], "sigmoid", "quadratic", seed=0, dtype=np.float64)
+    net32 = net64.astype(np.float32)
+    data = load_mnist()
+    x, labels = data.train.images[:10], data.train.labels[:10]
+    g64 = backprop(net64, x.astype(np.float64), one_hot(labels, 10, np.float64))
+    g32 = backprop(net32, x, one_hot(labels))
+    assert g32.dtype == np.float32
+    assert relative_error(g32.astype(np.float64), g64) < 1e-5
+
+
+def test_forward_returns_every_layer():
+    net = Network([784, 16, 16, 10], "sigmoid", "cross_entropy", seed=0)
+    x = load_mnist().test.images[:5]
+    layers = net.forward(x)
+    assert [a.shape for a in layers] == [(5, 784), (5, 16), (5, 16), (5, 10)]
+    assert all(a.dtype == np.float32 for a in layers)
+    np.testing.assert_allclose(layers[-1].sum(axis=1), 1.0, rtol=1e-5)  # softmax output
+    hidden = 1 / (1 + np.exp(-(x.astype(np.float64) @ net.W[0].T.astype(np.float64) + net.b[0])))
+    np.testing.assert_allclose(layers[1], hidden, rtol=1e-5, atol=1e-6)
+
+
+def test_quadratic_cost_is_the_videos():
+    """The video's cost: squared differences summed over the 10 outputs (no 1/2), averaged over examples."""
+    net = Network([4, 3], "sigmoid", "quadratic", dtype=np.float64)
+    x = np.zeros((2, 4))  # all weights act on zeros, biases are 0: every output is sigmoid(0) = 0.5
+    y = one_hot(np.array([0, 2]), 3, np.float64)
+    np.testing.assert_allclose(net.costs(x, y), [0.75, 0.75])
+    assert net.evaluate(x, np.array([0, 2]))[0] == pytest.approx(0.75)
+
+
+def overfit(activation: str, cost: str, lr: float, momentum: float,
+            steps: int) -> tuple[Network, np.ndarray, np.ndarray]:
+    """Return a 784-16-16-10 network trained full-batch on the first 20 training digits."""
+    data = load_mnist()
+    x, labels = data.train.images[:20], data.train.labels[:20]
+    net = Network([784, 16, 16, 10], activation, cost, seed=0)
+    sgd = SGD(net, lr, momentum=momentum)
+    x_aug, y = with_bias_column(x), one_hot(labels)
+    for _ in range(steps):
+        sgd.step(x_aug, y)
+    return net, x, labels
+
+
+@pytest.mark.parametrize("activation,cost,lr,momentum", [("sigmoid", "quadratic", 3.0, 0.0),
+                                                          ("relu", "cross_entropy", 0.1, 0.9)])
+def test_a_tiny_batch_of_real_digits_is_memorised(activation, cost, lr, momentum):
+    net, x, labels = overfit(activation, cost, lr, momentum, steps=500)
+    cost_after, accuracy = net.evaluate(x, labels)
+    assert accuracy == 1.0
+    assert cost_after < 0.05
+    # Memorised, not learnt: 20 examples are far too few to generalise.
+    assert net.evaluate(load_mnist().test.images[:200], load_mnist().test.labels[:200])[1] < 0.9
+
+
+def test_same_seed_same_initial_weights_different_seed_different():
+    a = Network([784, 16, 16, 10], seed=7)
+    b = Network([784, 16, 16, 10], seed=7)
+    c = Network([784, 16, 16, 10], seed=8)
+    assert a.params.tobytes() == b.params.tobytes()
+    assert not np.array_equal(a.params, c.params)
+    assert all(np.all(b == 0) for b in a.b)  # biases start at 0
+    # Xavier initialisation for sigmoid: weights ~ N(0, 1/fan_in).
+    assert np.std(a.W[0]) == pytest.approx(1 / np.sqrt(784), rel=0.05)
+    assert np.std(Network([784, 64, 10], "relu").W[0]) == pytest.approx(np.sqrt(2 / 784), rel=0.05)
+
+
+def test_copy_is_independent():
+    net = Network([784, 16, 10], seed=0)
+    snap = net.copy()
+    net.params += 1
+    assert not np.shares_memory(snap.params, net.params)
+    np.testing.assert_array_equal(snap.params + 1, net.params)
+
+
+@pytest.mark.parametrize("sizes,activation,cost", [([784], "sigmoid", "quadratic"), ([784, 0, 10], "sigmoid",
+                         "quadratic"), ([784, 10], "tanh", "quadratic"), ([784, 10], "relu", "hinge")])
+def test_bad_network_arguments_are_refused(sizes, activation, cost):
+    with pytest.raises(ValueError):
+        Network(sizes, activation, cost)
