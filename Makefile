@@ -49,7 +49,7 @@ bench: $(STAMP)
 	@if [ -z "$(BENCHES)" ]; then echo "make bench: no bench/bench_*.py found" >&2; exit 1; fi
 	@for f in $(BENCHES); do echo "+ $(PYTHON) $$f"; $(PYTHON) $$f || exit 1; done
 
-models:
+models: $(STAMP)
 	@echo "see models/README"
 
 # A picture of the page with a live training run (headless Debian chromium).

@@ -1,4 +1,4 @@
-"""The textbook formulation, kept only as the yardstick for bench/train_speed.py.
+"""The textbook formulation, kept only as the yardstick for bench/bench_train_speed.py.
 
 A faithful per-example loop in the style of Nielsen's network.py: (784, 1) column vectors, float64,
 backpropagation one example at a time, gradients summed over the mini-batch, then one SGD update.

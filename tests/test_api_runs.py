@@ -156,3 +156,32 @@ def test_events_stream_metrics_and_ends_with_the_run(client):
     assert events[-1][1]["status"] == "finished"
     metrics = [d for e, d in events if e == "metrics"]
     assert metrics[-1]["final"] is True
+
+
+def test_a_diverging_run_says_so(client):
+    config = {"hidden": [64, 64, 64], "activation": "relu", "cost": "cross_entropy", "learning_rate": 100,
+              "momentum": 0.9, "train_subset": 2000, "validation_size": 100, "epochs": 2}
+    run_id = client.post("/api/runs", json=config).json()["id"]
+    run = wait_for(client, run_id, lambda r: r["status"] not in ("queued", "running"))
+    assert run["status"] == "diverged" and "smaller learning rate" in run["error"]
+    r = client.post(f"/api/predict?run={run_id}", json={"pixels": [0.5] * 784})
+    assert r.status_code == 409 and "ended (diverged)" in r.json()["detail"]  # it blew up at step 3
+
+
+def test_history_is_thinned_but_keeps_epoch_ends():
+    from app.nn.network import Network
+    from app.server.runs import MAX_HISTORY, Run
+    from app.training.config import TrainConfig
+    from app.training.trainer import Progress
+
+    run, net = Run("r1", "r1", TrainConfig()), Network([784, 1, 10])
+    for step in range(3 * MAX_HISTORY):
+        run.publish(Progress(step=step, epoch=step / 1000, examples_seen=step, batch_cost=float("nan"),
+                             learning_rate=1.0, examples_per_second=1.0, train_seconds=1.0, snapshot=net,
+                             epoch_end=step % 1000 == 999))
+    points = run.history()
+    assert MAX_HISTORY // 2 <= len(points) <= MAX_HISTORY
+    assert sum(p["epoch_end"] for p in points) == 15  # every epoch end survives the thinning
+    assert points[-1]["step"] == 3 * MAX_HISTORY - 1 and points[0]["batch_cost"] is None  # NaN -> null
+    steps = [p["step"] for p in points]
+    assert steps == sorted(steps)

@@ -117,6 +117,8 @@ def test_noise_answers(client):
 
 
 def test_lesson_runs_are_created_once_and_reused(client):
+    looked = client.get("/api/lessons/runs/random-labels", params={"train_subset": 500, "epochs": 2}).json()
+    assert looked == {"runs": {"real": None, "shuffled": None}, "created": []}, "GET never starts runs"
     first = client.post("/api/lessons/runs/random-labels", params={"train_subset": 500, "epochs": 2}).json()
     assert sorted(first["created"]) == ["real", "shuffled"]
     assert first["runs"]["shuffled"]["config"]["label_mode"] == "shuffled"
@@ -127,6 +129,8 @@ def test_lesson_runs_are_created_once_and_reused(client):
     for _ in range(5):
         client.post("/api/lessons/runs/many-valleys", params={"seeds": 3})
     assert len(client.get("/api/runs").json()) == n_runs + 3
+    found = client.get("/api/lessons/runs/many-valleys", params={"seeds": 3}).json()
+    assert all(run is not None for run in found["runs"].values())
     runs = client.get("/api/runs").json()
     for run in runs:  # leave nothing queued behind
         client.post(f"/api/runs/{run['id']}/stop")

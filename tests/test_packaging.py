@@ -68,6 +68,18 @@ def test_readme_quick_start_is_two_make_commands_that_exist():
         assert words[1] in targets, f"README runs `{command}` but the Makefile has no `{words[1]}` target"
 
 
+def test_every_make_command_and_local_link_in_the_readme_exists():
+    readme = (REPO / "README.md").read_text()
+    targets = _makefile_targets()
+    mentioned = set(re.findall(r"`make ([a-z][\w-]*)", readme))
+    unknown = sorted(mentioned - targets)
+    assert not unknown, f"README mentions make targets that do not exist: {unknown}"
+    links = re.findall(r"\]\(([^)#\s]+)\)", readme)
+    local = [link for link in links if "://" not in link]
+    missing = [link for link in local if not (REPO / link).exists()]
+    assert not missing, f"README links to files that are not in the repo: {missing}"
+
+
 def test_makefile_has_every_chore_and_run_test_install_first():
     text = (REPO / "Makefile").read_text()
     missing = MAKE_TARGETS - _makefile_targets()
@@ -224,7 +236,10 @@ def test_dockerignore_keeps_state_and_git_out_but_not_what_the_image_copies():
         if keyword == "COPY":
             for source in rest.split()[:-1]:
                 assert source.rstrip("/") not in ignored, f"{source} is copied but .dockerignore drops it"
-                assert (REPO / source).exists(), f"Dockerfile copies {source}, which is not in the repo"
+                path = REPO / source
+                # An empty folder does not survive a git clone, so it would break `docker build`.
+                assert path.is_file() or (path.is_dir() and any(path.iterdir())), \
+                    f"Dockerfile copies {source}, which is missing or empty in the repo"
 
 
 # --- shipped data ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class ImageError(ValueError):
         self.status = status
 
 
-class EmptyDrawing(ImageError):
+class EmptyDrawingError(ImageError):
     """There is no ink to read a digit from."""
 
     def __init__(self) -> None:
@@ -65,7 +65,8 @@ def open_image(data: bytes) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)  # reads the header only
     except UnidentifiedImageError:
-        raise ImageError("cannot read this file as an image; send a PNG, JPEG, WebP, GIF or BMP", 415) from None
+        raise ImageError("cannot read this file as an image; send a PNG, JPEG, WebP, GIF or BMP",
+                         415) from None
     except Image.DecompressionBombError:
         raise ImageError(f"the image is too large; the limit is {MAX_SIDE}x{MAX_SIDE} pixels", 413) from None
     except (OSError, ValueError) as exc:

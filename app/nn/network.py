@@ -65,8 +65,9 @@ class Network:
         a = np.asarray(x, dtype=self.dtype)
         activations = [a]
         for l in range(self.n_layers):
-            z = a @ self.W[l].T + self.b[l]
-            a = self.layer_activation(l).fn(z, np.empty_like(z))
+            z = a @ self.W[l].T + self.b[l]                     # (batch, n_out)
+            a = np.empty_like(z)
+            self.layer_activation(l).fn(z.T, a.T)               # functions take (units, batch)
             activations.append(a)
         return activations
 
@@ -88,30 +89,36 @@ class Network:
             correct += int((out.argmax(axis=1) == labels[i:i + batch]).sum())
         return total_cost / len(x), correct / len(x)
 
-    def gradient(self, x_aug: np.ndarray, y: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    def gradient(self, x_aug: np.ndarray, y: np.ndarray, grad: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """Backpropagation. Write into `grad` (shaped like params) the gradient of the summed cost
-        over the batch, divided by the cost's gradient_scale (the optimiser multiplies it back).
+        over the batch, divided by the cost's gradient_scale (the optimiser multiplies it back), and
+        multiplied by `scale` (the optimiser passes -step size, so grad arrives as the step itself).
 
         x_aug is the input batch with a final column of ones (batch, sizes[0] + 1); y is one-hot.
         Return the output activations (batch, sizes[-1]), valid until the next call.
         """
         ws = self._workspace_for(x_aug.shape[0], grad)
-        A, Z, D = ws.A, ws.Z, ws.D
-        A[0] = x_aug
-        # Forward: keep every layer's activation (with its constant-1 column) for the backward pass.
-        for l in range(self.n_layers):
-            np.matmul(A[l], self.Wb[l].T, out=Z[l])                  # z = a W^T + b
-            self.layer_activation(l).fn(Z[l], ws.A_out[l + 1])       # a' = sigma(z)
-        # Output error: delta_L = dC/dz_L.
-        L = self.n_layers
-        self.cost.delta(ws.A_out[L], y, D[L - 1], ws.S[L - 1])
-        # Backward: the chain rule, one layer at a time.
-        for l in range(L - 1, -1, -1):
-            np.matmul(D[l].T, A[l], out=ws.G[l])                    # dC/dW and dC/db together
-            if l > 0:
-                np.matmul(D[l], self.W[l], out=D[l - 1])            # delta_{l-1} = (delta_l W) ...
-                self.activation.multiply_prime(D[l - 1], ws.A_out[l], ws.S[l - 1])  # ... * sigma'
-        return ws.A_out[L]
+        # Inside, each example is a column, as in Nielsen's book (z = W a + b): every product is then
+        # a plain np.dot into a C-ordered buffer, the fastest call NumPy has for these small shapes.
+        a = x_aug.T                                              # (785, batch), last row all ones
+        for layer in ws.layers:                                  # forward: keep every activation
+            np.dot(layer.Wb, a, out=layer.z)                     # z = W a + b    (n_out, batch)
+            layer.sigma(layer.z, layer.a)                        # a' = sigma(z)
+            a = layer.a_aug                                      # a' with its row of ones
+        for prime, a_all, s_all in ws.primes:                    # sigma'(z) of many layers at once
+            prime(a_all, s_all)
+        out = ws.layers[-1]
+        self.cost.delta(out.a, y.T, out.delta, out.s)            # delta_L = dC/dz_L
+        if scale != 1.0:
+            ws.scale[()] = scale                                 # scaling delta_L scales every
+            np.multiply(out.delta, ws.scale, out=out.delta)      # gradient (backprop is linear)
+        for layer, below in ws.backward:                         # backward, from the top
+            np.dot(layer.delta, layer.a_in_T, out=layer.G)       # dC/dW and dC/db together
+            np.dot(layer.W_T, layer.delta, out=below.delta)      # delta_{l-1} = W^T delta_l ...
+            np.multiply(below.delta, below.s, out=below.delta)   # ... * sigma'(z_{l-1})
+        first = ws.layers[0]
+        np.dot(first.delta, x_aug, out=first.G)
+        return out.a.T
 
     def _workspace_for(self, batch: int, grad: np.ndarray) -> _Workspace:
         ws = self._workspace
@@ -130,24 +137,48 @@ class Network:
                        params=self.params.astype(dtype))
 
 
+class _Layer:
+    """One weight layer's parameters and buffers, all (units, batch): one column per example."""
+
+    __slots__ = ("Wb", "W_T", "sigma", "z", "a", "a_aug", "a_in_T", "s", "delta", "G")
+
+
 class _Workspace:
     """Preallocated buffers for one batch size, so a training step allocates nothing."""
 
     def __init__(self, net: Network, batch: int, grad: np.ndarray):
         dt, sizes = net.dtype, net.sizes
         self.batch, self.grad = batch, grad
-        # A[l] is layer l's activation with a trailing column of ones (the bias input). Buffers are
-        # column-major so that A[l][:, :n] is one contiguous block: element-wise ufuncs on strided
-        # views cost twice as much, and BLAS takes either layout at no cost.
-        def buffer(n: int, fill: float | None = None) -> np.ndarray:
-            return np.full((batch, n), fill if fill is not None else 0.0, dt, order="F")
-
-        self.A: list = [None] + [buffer(n + 1, 1.0) for n in sizes[1:-1]] + [buffer(sizes[-1])]
-        self.A_out = [None] + [a[:, :n] for a, n in zip(self.A[1:], sizes[1:], strict=True)]
-        self.Z = [buffer(n) for n in sizes[1:]]
-        self.D = [buffer(n) for n in sizes[1:]]
-        self.S = [buffer(n) for n in sizes[1:]]
-        self.G = _views(grad, [wb.shape for wb in net.Wb])
+        self.scale = np.array(1.0, dt)
+        # Every layer's activations, each followed by a row of ones (the bias input) except the
+        # output's, stacked in one buffer: sigma'(z) of all the layers is then one pass over it.
+        rows = [n + 1 for n in sizes[1:-1]] + [sizes[-1]]
+        A = np.ones((sum(rows), batch), dt)
+        S = np.zeros_like(A)
+        G = _views(grad, [wb.shape for wb in net.Wb])
+        self.layers = []
+        top = 0
+        for l, n in enumerate(sizes[1:]):
+            layer = _Layer()
+            layer.Wb, layer.W_T, layer.sigma = net.Wb[l], net.W[l].T, net.layer_activation(l).fn
+            layer.z, layer.delta = np.empty((n, batch), dt), np.empty((n, batch), dt)
+            layer.a, layer.a_aug, layer.s = A[top:top + n], A[top:top + rows[l]], S[top:top + n]
+            layer.G = G[l]
+            if l > 0:
+                layer.a_in_T = self.layers[-1].a_aug.T           # (batch, n_in + 1)
+            self.layers.append(layer)
+            top += rows[l]
+        self.backward = list(zip(self.layers[:0:-1], self.layers[-2::-1], strict=True))
+        # One pass for the hidden layers, and the output layer in the same pass when it uses the
+        # same function (sigmoid + quadratic cost); softmax needs no sigma' (dC/dz = a - y).
+        hidden, output = net.activation.prime, net.cost.output.prime
+        end = top - sizes[-1]
+        if hidden is output:
+            self.primes = [(hidden, A, S)]
+        else:
+            self.primes = [(hidden, A[:end], S[:end])] if end else []
+            if output is not None:
+                self.primes.append((output, A[end:], S[end:]))
 
 
 def _views(flat: np.ndarray, shapes: list[tuple[int, int]]) -> list[np.ndarray]:

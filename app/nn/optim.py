@@ -41,6 +41,9 @@ class SGD:
             raise ValueError(f"l2 must be >= 0, got {l2}")
         self.net, self.learning_rate, self.momentum, self.l2 = net, learning_rate, momentum, l2
         self.grad = np.zeros_like(net.params)
+        self.gradient_scale = net.cost.gradient_scale
+        # 0-d arrays of the parameters' dtype: NumPy converts a Python float on every call (~1 us)
+        self.momentum_0d, self.eta = np.array(momentum, net.dtype), np.array(learning_rate, net.dtype)
         self.velocity = np.zeros_like(net.params) if momentum else None
         if l2:
             # l2 on each weight, 0 on each bias (the last column of every Wb block).
@@ -56,27 +59,20 @@ class SGD:
     def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
         """Take one step on a mini-batch; return its output activations (valid until the next step)."""
         eta = self.learning_rate if learning_rate is None else learning_rate
-        out = self.net.gradient(x_aug, y, self.grad)
-        # One scalar folds the batch mean (1/m), the cost's constant factor and the step size.
-        scale = eta * self.net.cost.gradient_scale / x_aug.shape[0]
-        g = self.grad
+        # One factor folds the step size, the batch mean (1/m) and the cost's constant into the
+        # output error, so backpropagation hands back the step itself: -eta * (1/m) sum_x grad C_x.
+        step = self.grad
+        out = self.net.gradient(x_aug, y, step, scale=-eta * self.gradient_scale / x_aug.shape[0])
         if self.l2:
+            # weight decay: the gradient of (l2/2) |w|^2 is l2 * w (the decay array is 0 on biases)
+            self.eta[()] = eta
             np.multiply(self.net.params, self.decay, out=self.scratch)
-            g *= scale
-            np.multiply(self.scratch, eta, out=self.scratch)
-            g += self.scratch
-            scale = 1.0
+            np.multiply(self.scratch, self.eta, out=self.scratch)
+            step -= self.scratch
         if self.velocity is not None:
             # v <- mu v - eta g ;  theta <- theta + v   (classical momentum: the ball keeps rolling)
-            self.velocity *= self.momentum
-            if scale != 1.0:
-                g *= scale
-            self.velocity -= g
-            self.net.params += self.velocity
-        else:
-            if scale != 1.0:
-                g *= -scale
-                self.net.params += g
-            else:
-                self.net.params -= g
+            np.multiply(self.velocity, self.momentum_0d, out=self.velocity)
+            self.velocity += step
+            step = self.velocity
+        self.net.params += step
         return out

@@ -16,6 +16,8 @@ import time
 import numpy as np
 from starlette.websockets import WebSocket
 
+from app.training.trainer import Progress
+
 from .encode import activation_payloads, default_neurons, dumps, weights_message
 from .runs import Run, RunManager, clean_metrics
 
@@ -103,21 +105,20 @@ class Feed:
                 self.send_weights_and_activations(latest)
             await asyncio.sleep(TICK)
 
-    def send_weights_and_activations(self, latest) -> None:
+    def send_weights_and_activations(self, latest: Progress) -> None:
         """Encode the weights once per neuron selection and every client's activations in one batch."""
         net, encoded = latest.snapshot, {}
-        drawing_clients = []
+        drawing: list[tuple[Client, np.ndarray]] = []
         for client in self.clients:
             neurons = client.neurons or default_neurons(net)
             if neurons not in encoded:
                 encoded[neurons] = weights_message(net, latest.step, neurons)
             client.outbox.put("weights", encoded[neurons])
             if client.drawing is not None:
-                drawing_clients.append(client)
-        if drawing_clients:
-            drawings = np.stack([c.drawing for c in drawing_clients])
-            for client, message in zip(drawing_clients, activation_payloads(net, latest.step, drawings),
-                                       strict=True):
+                drawing.append((client, client.drawing))
+        if drawing:
+            payloads = activation_payloads(net, latest.step, np.stack([d for _, d in drawing]))
+            for (client, _), message in zip(drawing, payloads, strict=True):
                 client.outbox.put("activations", dumps(message))
 
 

@@ -13,8 +13,15 @@ from fastapi.templating import Jinja2Templates
 from app.training.config import TrainConfig
 from app.training.threads import pin_blas_threads
 
-from .api.routes import health, live, models, pages, predict, runs
-from .api.routes import lessons  # issue 5: /lessons pages and /api/lessons
+from .api.routes import (
+    health,
+    lessons,  # issue 5: /lessons pages and /api/lessons
+    live,
+    models,
+    pages,
+    predict,
+    runs,
+)
 from .live import LiveHub
 from .models import ModelRegistry
 from .runs import RunManager
@@ -56,13 +63,15 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
 
 
 def pick_default_model(registry: ModelRegistry, settings: Settings) -> str:
-    """Return the model predict uses without ?model: `best`, else `default` (with a warning)."""
-    for name in (settings.default_model, settings.fallback_model):
-        if registry.has(name):
-            if name != settings.default_model:
-                log.warning("model %r not found in %s; predicting with %r until it exists",
-                            settings.default_model, settings.models_dir, name)
-            registry.get(name)  # load now, so the first prediction is fast
-            return name
-    log.warning("no shipped model in %s: predict needs ?run=ID or a saved model", settings.models_dir)
-    return settings.default_model
+    """Load the shipped models now (so the first prediction is fast) and return the one predict uses
+    without ?model: `best`, else `default` (with a warning; predict checks again on each request)."""
+    present = [name for name in (settings.default_model, settings.fallback_model) if registry.has(name)]
+    for name in present:
+        registry.get(name)
+    if not present:
+        log.warning("no shipped model in %s: predict needs ?run=ID or a saved model", settings.models_dir)
+        return settings.default_model
+    if present[0] != settings.default_model:
+        log.warning("model %r not found in %s; predicting with %r until it exists",
+                    settings.default_model, settings.models_dir, present[0])
+    return present[0]

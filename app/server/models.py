@@ -22,7 +22,7 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 NAME_RULE = "1 to 40 characters: lower-case letters, digits, '-' and '_', starting with a letter or digit"
 
 
-class UnknownModel(LookupError):
+class UnknownModelError(LookupError):
     """No model of that name (the message lists the ones there are)."""
 
 
@@ -74,12 +74,13 @@ class ModelRegistry:
         return sorted(models, key=lambda m: (m.kind != "shipped", m.name))
 
     def get(self, name: str) -> LoadedModel:
-        """Return the named model, or raise UnknownModel / ModelFileError with a readable message."""
+        """Return the named model, or raise UnknownModelError / ModelFileError with a readable message."""
         if not valid_name(name):
-            raise UnknownModel(f"{name!r} is not a model name ({NAME_RULE})")
+            raise UnknownModelError(f"{name!r} is not a model name ({NAME_RULE})")
         entry = self._paths().get(name)
         if entry is None:
-            raise UnknownModel(f"no model named {name!r}; available: {', '.join(self.names()) or 'none'}")
+            available = ", ".join(self.names()) or "none"
+            raise UnknownModelError(f"no model named {name!r}; available: {available}")
         return self._load(name, *entry)
 
     def has(self, name: str) -> bool:

@@ -53,8 +53,8 @@ class Run:
         self._history: list[dict[str, Any]] = []
         self._stride, self._reports = 1, 0
         self._lock = threading.Lock()
-        self._pause_requested = False
-        self._stop_requested = False
+        self.pause_requested = False    # asked before the trainer existed
+        self.stop_requested = False
 
     # Called from the training thread.
     def publish(self, progress: Progress) -> None:
@@ -152,7 +152,7 @@ class RunManager:
             run = self.get(run_id)
             if run.status != "running":
                 raise RunStateError(f"run {run_id} is {run.status}; only a running run can be paused")
-            run._pause_requested = True
+            run.pause_requested = True
             if run.trainer is not None:
                 run.trainer.pause()
             run.set_status("paused")
@@ -163,7 +163,7 @@ class RunManager:
             run = self.get(run_id)
             if run.status != "paused":
                 raise RunStateError(f"run {run_id} is {run.status}; only a paused run can be resumed")
-            run._pause_requested = False
+            run.pause_requested = False
             if run.trainer is not None:
                 run.trainer.resume()
             run.set_status("running")
@@ -174,7 +174,7 @@ class RunManager:
             run = self.get(run_id)
             if run.ended:
                 raise RunStateError(f"run {run_id} is already {run.status}")
-            run._stop_requested = True
+            run.stop_requested = True
             if run in self._queue:  # never started: it simply leaves the queue
                 self._queue.remove(run)
                 run.set_status("stopped")
@@ -187,7 +187,7 @@ class RunManager:
         with self._lock:
             self._queue.clear()
             for run in self._runs.values():
-                run._stop_requested = True
+                run.stop_requested = True
                 if run.trainer is not None:
                     run.trainer.stop()
                 elif run.status == "queued":
@@ -215,9 +215,9 @@ class RunManager:
             trainer = Trainer(run.config, self.data(), run.publish, report_seconds=self.report_seconds)
             with self._lock:
                 run.trainer = trainer
-                if run._pause_requested:
+                if run.pause_requested:
                     trainer.pause()
-                if run._stop_requested:
+                if run.stop_requested:
                     trainer.stop()
             trainer.run()
             status = "stopped" if trainer.stopped else "finished"

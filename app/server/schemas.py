@@ -32,8 +32,9 @@ class RunConfigIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(default=[16, 16], max_length=MAX_HIDDEN_LAYERS,
-                              description=f"at most {MAX_HIDDEN_LAYERS} layers of 1..{MAX_WIDTH} neurons")
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(
+        default=[16, 16], max_length=MAX_HIDDEN_LAYERS,
+        description=f"at most {MAX_HIDDEN_LAYERS} layers of 1..{MAX_WIDTH} neurons")
     activation: Literal["sigmoid", "relu"] = "sigmoid"
     cost: Literal["quadratic", "cross_entropy"] = "quadratic"
     learning_rate: float = Field(default=3.0, gt=0, le=MAX_LR)
@@ -78,7 +79,7 @@ class SaveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
-                      description="1-40 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+                      description="1-40 of a-z, 0-9, '-' and '_'; starts with a letter or digit")
 
 
 class PixelsIn(BaseModel):

@@ -18,6 +18,9 @@ import numpy as np
 from app.nn.network import Network
 
 FORMAT = "digit-studio-model/1"
+# Bounds on what we read: the largest network the config allows (784-1024x4-10) is ~4M parameters.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024
 
 
 class ModelFileError(Exception):
@@ -50,22 +53,36 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return load_model(path)[1]
 
 
-def load_model(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
-    """Return (network, metadata) from a model file, or raise ModelFileError saying what is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist")
+def _read_arrays(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Return (params, meta) as stored, checking the archive before anything is decompressed."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ModelFileError(f"{path}: {path.stat().st_size:,} bytes is more than a model file may hold "
+                             f"({MAX_FILE_BYTES:,})")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # Our own file handle: np.load leaks its handle when the zip directory is unreadable.
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             if "params" not in z.files or "meta" not in z.files:
                 raise ModelFileError(f"{path}: not a Digit Studio model (needs 'params' and 'meta' arrays, "
                                      f"found {z.files})")
+            unpacked = sum(info.file_size for info in z.zip.infolist())
+            if unpacked > MAX_UNPACKED_BYTES:  # a zip bomb, or a network far beyond our limits
+                raise ModelFileError(f"{path}: unpacks to {unpacked:,} bytes, more than a model may hold")
             params, meta_bytes = z["params"], z["meta"]
         meta = json.loads(meta_bytes.tobytes().decode())
     except ModelFileError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, KeyError) as exc:
+        # ValueError covers object arrays: allow_pickle=False refuses them before unpickling anything.
         raise ModelFileError(f"{path}: corrupt or not a model file ({type(exc).__name__}: {exc})") from exc
+    return params, meta
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
+    """Return (network, metadata) from a model file, or raise ModelFileError saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file {path} does not exist")
+    params, meta = _read_arrays(path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: metadata is not in format {FORMAT}")
     if params.ndim != 1 or not np.issubdtype(params.dtype, np.floating):

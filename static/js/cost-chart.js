@@ -34,7 +34,11 @@ class LineChart {
     this.fields = fields;
     this.series = null;
     this.plot = new uPlot(options(el, lines, yLabel, yFormat, yRange), [[], ...fields.map(() => [])], el);
-    this.draw = perFrame(() => this.plot.setData(this.series.columns(this.fields)));
+    this.renders = 0;
+    this.draw = perFrame(() => {
+      this.plot.setData(this.series.columns(this.fields));
+      this.renders += 1;
+    });
     new ResizeObserver(() => {
       this.plot.setSize({ width: Math.max(200, el.clientWidth), height: Math.max(120, el.clientHeight - 36) });
     }).observe(el);

@@ -45,9 +45,10 @@ $("#clear-canvas").addEventListener("click", () => canvas.clear());
 
 /** Return where model predictions go: {main, compare} each a model name or null (= the live run). */
 function roles() {
-  if (state.choice.kind === "model") return { main: state.choice.name, compare: null };
   const names = state.models.map((m) => m.name);
   const best = names.includes("best") ? "best" : names[0] ?? null;
+  if (state.choice.kind === "model") return { main: state.choice.name, compare: null };
+  if (!state.runId) return { main: best, compare: null };   // no run on the server: a model answers
   return { main: null, compare: best };
 }
 
@@ -207,6 +208,11 @@ async function start() {
   live.send({ type: "neurons", indices: DEFAULT_NEURONS });
   try {
     state.models = await api.models();
+    if (state.choice.kind === "model" && !state.models.some((m) => m.name === state.choice.name)) {
+      controls.say(`There is no model "${state.choice.name}"; the run being watched answers instead.`);
+      state.choice = { kind: "auto" };
+      saveUrl();
+    }
     await watch();
   } catch (err) {
     controls.say(`Could not reach the server: ${err.message}`);

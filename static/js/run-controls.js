@@ -1,46 +1,14 @@
 // Run controls: the new-run form (every field of the server's run config), pause / resume /
 // stop, the run picker, saving a run as a model, and the status line.
 
-const INTS = ["batch_size", "epochs", "seed", "train_subset", "validation_size"];
-const FLOATS = ["learning_rate", "warmup", "momentum", "l2", "augment"];
+import { configFrom, statusParts } from "./lib/run-config.js";
+
 const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"] };
-const fmt = new Intl.NumberFormat("en");
 
 /** Return the run config of the form (docs/api.md), or throw an Error naming the bad field. */
 export function readConfig(form) {
-  const f = new FormData(form);
-  const hidden = String(f.get("hidden") || "").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-  if (!hidden.length || hidden.length > 4 || hidden.some((n) => !Number.isInteger(n) || n < 1 || n > 1024)) {
-    throw new Error("Hidden layers: 1 to 4 sizes of 1 to 1024 neurons, separated by commas (e.g. 16,16)");
-  }
-  const config = { hidden };
-  for (const key of ["activation", "cost", "schedule", "label_mode"]) config[key] = f.get(key);
-  for (const key of [...INTS, ...FLOATS]) {
-    const text = String(f.get(key) ?? "").trim();
-    if (text === "") continue;   // blank: the server's default (train_subset blank = all examples)
-    const value = Number(text);
-    if (!Number.isFinite(value) || (INTS.includes(key) && !Number.isInteger(value))) {
-      throw new Error(`${key.replace("_", " ")}: "${text}" is not a ${INTS.includes(key) ? "whole " : ""}number`);
-    }
-    config[key] = value;
-  }
-  const name = String(f.get("name") || "").trim();
-  if (name) config.name = name;
-  return config;
-}
-
-/** Return the status line's HTML-free parts for a run (and its latest metrics). */
-export function statusParts(run, metrics) {
-  if (!run) return ["no run", ""];
-  const m = metrics ?? run.metrics ?? {};
-  const p = run.progress ?? {};
-  const parts = [`${run.name || run.id} (${run.id})`];
-  if (Number.isFinite(p.epoch)) parts.push(`epoch ${p.epoch.toFixed(2)} / ${p.epochs}`);
-  if (Number.isFinite(p.examples_seen)) parts.push(`${fmt.format(p.examples_seen)} examples seen`);
-  if (Number.isFinite(m.examples_per_second)) parts.push(`${fmt.format(Math.round(m.examples_per_second))} examples/s`);
-  if (Number.isFinite(m.test_accuracy)) parts.push(`test accuracy ${(100 * m.test_accuracy).toFixed(1)}%`);
-  if (run.error) parts.push(run.error);
-  return [run.status, parts.join(" · ")];
+  const data = new FormData(form);
+  return configFrom((key) => data.get(key));
 }
 
 export class RunControls {
@@ -83,6 +51,9 @@ export class RunControls {
 
   /** runs: GET /api/runs; watched: the id being watched. */
   setRuns(runs, watched) {
+    const key = JSON.stringify([watched, runs.map((r) => [r.id, r.name, r.status])]);
+    if (key === this.runsKey) return;   // rebuilding the options would close an open drop-down
+    this.runsKey = key;
     const options = runs.map((r) => {
       const o = new Option(`${r.id} · ${r.name || "run"} · ${r.status}`, r.id);
       o.selected = r.id === watched;
@@ -99,12 +70,10 @@ export class RunControls {
         examples_seen: metrics.examples_seen };
       this.run.metrics = metrics;
     }
-    const [state, text] = statusParts(this.run, metrics);
-    this.statusEl.innerHTML = "";
-    const s = document.createElement("span");
-    s.className = `state ${state}`;
-    s.textContent = state;
-    this.statusEl.append(s, ` ${text}`);
+    const [state, parts] = statusParts(this.run, metrics);
+    const span = (cls, text) => Object.assign(document.createElement("span"), { className: cls, textContent: text });
+    // One span per figure, kept whole, so a narrow screen wraps between figures, not inside one.
+    this.statusEl.replaceChildren(span(`state ${state}`, state), ...parts.map((p) => span("part", p)));
     const allowed = ALLOWED[this.run?.status] ?? [];
     for (const b of this.root.querySelectorAll("[data-action]")) b.disabled = !allowed.includes(b.dataset.action);
   }

@@ -126,7 +126,8 @@ def test_drawn_digits_are_recognised_by_the_run_being_watched(server: str, page:
         draw(page, strokes)
         page.wait_for_function(f"document.querySelector('#predicted-digit').textContent === '{digit}'",
                                timeout=10_000)
-        assert page.get_attribute("#output-bars li.win", "data-digit") == digit, "the winning bar is highlighted"
+        winner = page.get_attribute("#output-bars li.win", "data-digit")
+        assert winner == digit, f"bar {winner} is highlighted, not {digit}"
         ink = page.evaluate("""() => { const c = document.querySelector('#input-preview');
             const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
             let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s / 255; }""")
@@ -145,8 +146,8 @@ def test_a_run_started_from_the_form_fills_the_chart_and_changes_the_weights(ser
     page.click("#run-form button[type=submit]")
     page.wait_for_url("**/?run=*", timeout=10_000)
     run_id = page.url.split("run=")[1]
-    page.wait_for_function(f"document.body.dataset.live === 'open' && window.studio.state.runId === '{run_id}'",
-                           timeout=10_000)
+    page.wait_for_function(
+        f"document.body.dataset.live === 'open' && window.studio.state.runId === '{run_id}'", timeout=10_000)
     assert get_json(f"{server}/api/runs/{run_id}")["config"]["epochs"] == 10
     page.wait_for_function("Number(document.querySelector('#cost-chart').dataset.points) > 0", timeout=15_000)
     before_points = int(page.get_attribute("#cost-chart", "data-points"))
@@ -185,9 +186,9 @@ def test_phone_layout_is_one_column_and_touch_drawing_does_not_scroll(server: st
         assert box["width"] >= 300, f"the canvas is only {box['width']:.0f} px wide on a phone"
         cdp = context.new_cdp_session(pg)
         pts = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in ONE[0]]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": pts[0][0], "y": pts[0][1]}]})
-        for x, y in pts[1:]:
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        for k, (x, y) in enumerate(pts):
+            kind = "touchStart" if k == 0 else "touchMove"
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         assert pg.evaluate("window.scrollY") == 0, "drawing scrolled the page"
         pg.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
@@ -198,8 +199,9 @@ def test_phone_layout_is_one_column_and_touch_drawing_does_not_scroll(server: st
 
 
 @contextmanager
-def server_on(port: int, state_dir: Path) -> Iterator[str]:
-    """Run `digit-studio serve` on a given port (so it can be restarted on the same address)."""
+def server_on(port: int, state_dir: Path, crash: bool = False) -> Iterator[str]:
+    """Run `digit-studio serve` on a given port (so it can be restarted on the same address);
+    crash=True ends it with SIGKILL, as a power cut or a lost network would."""
     cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--state-dir", str(state_dir)]
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -212,15 +214,19 @@ def server_on(port: int, state_dir: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield url
     finally:
+        if crash:
+            proc.kill()
+            proc.wait(timeout=5)
         _stop(proc)
 
 
-def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: Browser, tmp_path: Path) -> None:
+def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: Browser,
+                                                                       tmp_path: Path) -> None:
     port = free_port()
     context = browser.new_context(viewport=DESK)
     pg = context.new_page()
     try:
-        with server_on(port, tmp_path) as url:
+        with server_on(port, tmp_path, crash=True) as url:
             open_studio(pg, url)
             assert pg.is_hidden("#live-banner")
         pg.wait_for_selector("#live-banner", state="visible", timeout=10_000)

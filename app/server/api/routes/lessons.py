@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.lessons import landscape as land
 from app.lessons.catalog import BY_SLUG, LESSONS
 from app.lessons.example import average_cost, example_cost, largest_nudges, parameter_gradient
-from app.lessons.experiments import WIDE, find_or_create, random_label_configs, seed_configs
+from app.lessons.experiments import WIDE, find_existing, find_or_create, random_label_configs, seed_configs
 from app.lessons.noise import KINDS, confidence, noise_images
 from app.lessons.payloads import cost_payload, image28, nudge_payload, path_payload, rounded
 from app.nn.network import Network
@@ -217,11 +217,16 @@ def noise(request: Request, kind: str = Query("uniform", description=f"one of {'
 
 
 # ---- lessons 6, 7, 8: runs, created once and reused ----------------------------------------------
-def ensure_runs(request: Request, configs: dict, lesson: str) -> dict[str, Any]:
-    """Return {"runs": {key: run object}, "created": [keys]} for create-or-reuse of each recipe."""
+def ensure_runs(request: Request, configs: dict, lesson: str, create: bool) -> dict[str, Any]:
+    """Return {"runs": {key: run object or None}, "created": [keys]}: the runs with these recipes,
+    started through the run manager (queue and bounds apply) when `create` and not there yet."""
     manager, runs, created = request.app.state.runs, {}, []
     with _create_lock:
         for key, config in configs.items():
+            if not create:
+                run = find_existing(manager, config)
+                runs[key] = run.to_dict() if run is not None else None
+                continue
             try:
                 run, new = find_or_create(manager, config, f"{lesson}: {key}")
             except ValueError as exc:
@@ -232,23 +237,39 @@ def ensure_runs(request: Request, configs: dict, lesson: str) -> dict[str, Any]:
     return {"runs": runs, "created": created}
 
 
+Subset = Query(2000, ge=200, le=10_000, description="training images (the same ones for both runs)")
+Epochs = Query(60, ge=1, le=400)
+
+
+@router.get("/api/lessons/runs/random-labels")
+def random_label_runs(request: Request, train_subset: int = Subset, epochs: int = Epochs) -> dict[str, Any]:
+    """Return lesson 6's two runs (true and shuffled labels) if they exist; never starts them."""
+    return ensure_runs(request, random_label_configs(train_subset, epochs), "random labels", create=False)
+
+
 @router.post("/api/lessons/runs/random-labels")
-def random_label_runs(request: Request, train_subset: int = Query(2000, ge=200, le=10_000),
-                      epochs: int = Query(150, ge=1, le=400)) -> dict[str, Any]:
-    """Return (starting them if needed) lesson 6's two runs: true labels and shuffled labels."""
-    return ensure_runs(request, random_label_configs(train_subset, epochs), "random labels")
+def start_random_label_runs(request: Request, train_subset: int = Subset,
+                            epochs: int = Epochs) -> dict[str, Any]:
+    """Return lesson 6's two runs, starting any that do not exist yet (identical recipes are reused)."""
+    return ensure_runs(request, random_label_configs(train_subset, epochs), "random labels", create=True)
+
+
+@router.get("/api/lessons/runs/many-valleys")
+def many_valley_runs(request: Request, seeds: int = Query(4, ge=2, le=6)) -> dict[str, Any]:
+    """Return lesson 7's runs (one network, several seeds) that exist; never starts them."""
+    return ensure_runs(request, seed_configs(seeds), "many valleys", create=False)
 
 
 @router.post("/api/lessons/runs/many-valleys")
-def many_valley_runs(request: Request, seeds: int = Query(4, ge=2, le=6)) -> dict[str, Any]:
-    """Return (starting them if needed) lesson 7's runs: one network, several seeds."""
-    return ensure_runs(request, seed_configs(seeds), "many valleys")
+def start_many_valley_runs(request: Request, seeds: int = Query(4, ge=2, le=6)) -> dict[str, Any]:
+    """Return lesson 7's runs, starting any that do not exist yet."""
+    return ensure_runs(request, seed_configs(seeds), "many valleys", create=True)
 
 
 @router.post("/api/lessons/runs/wide")
-def wide_run(request: Request) -> dict[str, Any]:
-    """Return (starting it if needed) lesson 8's wider network."""
-    return ensure_runs(request, {"wide": WIDE}, "hidden neurons")
+def start_wide_run(request: Request) -> dict[str, Any]:
+    """Return lesson 8's wider network's run, starting it if it does not exist yet."""
+    return ensure_runs(request, {"wide": WIDE}, "hidden neurons", create=True)
 
 
 @router.get("/api/lessons/weights")

@@ -9,7 +9,14 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 
-from app.imaging import EmptyDrawing, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
+from app.imaging import (
+    EmptyDrawingError,
+    ImageError,
+    decode_data_url,
+    open_image,
+    pixels_to_input,
+    preprocess,
+)
 from app.server.encode import dumps, valid_neurons
 from app.server.live import Client
 from app.server.runs import clean_metrics
@@ -60,7 +67,7 @@ async def handle(client: Client, text: str) -> None:
     try:
         message = json.loads(text)
     except ValueError:
-        raise ValueError("messages must be JSON objects such as {\"type\": \"draw\", \"pixels\": [...]}") from None
+        raise ValueError('messages must be JSON objects such as {"type": "draw", "pixels": [...]}') from None
     kind = message.get("type") if isinstance(message, dict) else None
     if kind == "draw":
         await handle_draw(client, message)
@@ -85,8 +92,9 @@ async def handle_draw(client: Client, message: dict) -> None:
             data = decode_data_url(message["image"])
             x28 = image_input = (await run_in_threadpool(lambda: preprocess(open_image(data)))).input
         else:
-            raise ValueError("a draw message needs 'pixels' (784 numbers in 0..1, or null) or 'image' (a data URL)")
-    except EmptyDrawing:
+            raise ValueError("a draw message needs 'pixels' (784 numbers in 0..1, or null) "
+                             "or 'image' (a data URL)")
+    except EmptyDrawingError:
         client.drawing = None
         return
     client.drawing = x28.reshape(784)

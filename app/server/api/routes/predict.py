@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from app.imaging import MAX_BYTES, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
 from app.server.inference import describe
-from app.server.models import ModelFileError, UnknownModel
+from app.server.models import ModelFileError, UnknownModelError
 from app.server.schemas import PredictOut
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,11 @@ UPLOAD = {"multipart/form-data": {"schema": {"type": "object", "required": ["fil
     "required": True, "content": UPLOAD}}, responses={
     400: {"description": "unreadable input"}, 413: {"description": "file over 5 MB or 4096x4096"},
     415: {"description": "not an image"}, 422: {"description": "empty drawing, wrong shape or range"}})
-async def predict(request: Request, model: str | None = Query(None, description="a shipped or saved model"),
+async def predict(request: Request,
+                  model: str | None = Query(None, description="a shipped or saved model"),
                   run: str | None = Query(None, description="use the live weights of this run"),
-                  steps: bool = Query(False, description="include the preprocessing steps")) -> dict[str, Any]:
+                  steps: bool = Query(False, description="include the preprocessing steps"),
+                  ) -> dict[str, Any]:
     """Return the digit the network sees, every layer's activations and the 28x28 it was given."""
     if model is not None and run is not None:
         raise HTTPException(422, "give either ?model=NAME or ?run=ID, not both")
@@ -53,14 +55,16 @@ def resolve_network(request: Request, model: str | None, run: str | None) -> tup
             raise HTTPException(404, exc.args[0]) from None
         latest = r.latest
         if latest is None:
-            raise HTTPException(409, f"run {run} has not produced weights yet ({r.status}); try again shortly")
+            why = (f"ended ({r.status}) before it produced any weights" if r.ended
+                   else f"has not produced weights yet ({r.status}); try again shortly")
+            raise HTTPException(409, f"run {run} {why}")
         net = latest.snapshot
         return net, {"name": run, "kind": "run", "sizes": net.sizes, "activation": net.activation.name,
                      "cost": net.cost.name}
     name = model or default_model_name(request)
     try:
         loaded = state.models.get(name)
-    except UnknownModel as exc:
+    except UnknownModelError as exc:
         raise HTTPException(404, str(exc)) from None
     except ModelFileError as exc:
         raise HTTPException(500, f"model {name!r} cannot be loaded: {exc}") from None

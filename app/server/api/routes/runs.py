@@ -14,7 +14,8 @@ from app.server.schemas import HistoryOut, ModelInfo, RunConfigIn, RunOut, SaveI
 from app.training.config import TrainConfig
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
-CONFLICT = {409: {"description": "the run's status does not allow this"}, 404: {"description": "no such run"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the run's status does not allow this"},
+                                             404: {"description": "no such run"}}
 
 
 def get_run(request: Request, run_id: str) -> Run:

@@ -1,0 +1,160 @@
+"""Training speed of the video's network (784-16-16-10, sigmoid, quadratic cost, batch 10, float32).
+
+Prints seconds per epoch of 60,000 examples for app.nn against two yardsticks timed in the same run:
+the textbook per-example loop (bench/reference.py) and a plain vectorised loop (bench/plain.py).
+The machine is shared and noisy, so the contenders run in short blocks, interleaved round after round,
+and each figure is the median over rounds. Both wall-clock and CPU (process) time are reported: with
+BLAS pinned to one thread they agree on a quiet machine, and CPU time is what stays meaningful when
+other processes compete for the cores. The reference runs on 300 examples a round and is scaled up.
+
+    python bench/bench_train_speed.py [--rounds 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.nn.network import Network, one_hot, with_bias_column  # noqa: E402
+from app.nn.optim import SGD  # noqa: E402
+from app.training.config import TrainConfig  # noqa: E402
+from app.training.mnist import load_mnist  # noqa: E402
+from app.training.threads import pin_blas_threads  # noqa: E402
+from app.training.trainer import Trainer  # noqa: E402
+from bench.plain import PlainNetwork, plain_steps  # noqa: E402
+from bench.reference import ReferenceNetwork  # noqa: E402
+
+EPOCH = 60_000
+SIZES = [784, 16, 16, 10]
+ETA, BATCH = 3.0, 10
+REF_BLOCK, FAST_BLOCK = 300, 6_000   # examples per round
+
+
+def timed(fn) -> tuple[float, float]:
+    """Return (wall, cpu) seconds that fn() took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+class Contenders:
+    """Each contender trains its own network, one block of examples per call; returns (wall, cpu)."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, data):
+        self.images, self.labels, self.data = images, labels, data
+        self.rng = np.random.default_rng(0)
+        self.ref = ReferenceNetwork(SIZES)
+        self.plain = PlainNetwork(SIZES)
+        self.targets = one_hot(labels)
+        self.ours = SGD(Network(SIZES), ETA)
+        self.xs, self.ys = with_bias_column(images), one_hot(labels)
+        self.xb = np.empty((BATCH, self.xs.shape[1]), np.float32)
+        self.yb = np.empty((BATCH, 10), np.float32)
+
+    def reference(self) -> tuple[float, float]:
+        """The textbook's mini-batch loop (as in reference_epoch), its inputs converted untimed."""
+        rows = self.rng.choice(len(self.images), REF_BLOCK, replace=False)
+        pairs = [(self.images[i].reshape(784, 1).astype(np.float64), self.targets[i].reshape(10, 1)
+                  .astype(np.float64)) for i in rows]
+
+        def run():
+            for k in range(0, REF_BLOCK, BATCH):
+                self.ref.update_mini_batch(pairs[k:k + BATCH], ETA)
+        return timed(run)
+
+    def plain_vectorised(self) -> tuple[float, float]:
+        order = self.rng.permutation(len(self.images))[:FAST_BLOCK]
+        return timed(lambda: plain_steps(self.plain, self.images, self.targets, order, ETA, BATCH))
+
+    def app_nn(self) -> tuple[float, float]:
+        """The same gather-and-step as Trainer.run, without its bookkeeping."""
+        order = self.rng.permutation(len(self.images))[:FAST_BLOCK]
+        xs, ys, xb, yb, step = self.xs, self.ys, self.xb, self.yb, self.ours.step
+
+        def run():
+            for k in range(0, FAST_BLOCK, BATCH):
+                rows = order[k:k + BATCH]
+                xs.take(rows, axis=0, out=xb, mode="clip")
+                ys.take(rows, axis=0, out=yb, mode="clip")
+                step(xb, yb, ETA)
+        return timed(run)
+
+    def trainer(self) -> tuple[float, float]:
+        """One epoch of Trainer.run on a 6,000-example subset: its own clock (train_seconds) counts
+        the steps and its bookkeeping, not the evaluations; CPU time is not available here."""
+        config = TrainConfig(train_subset=FAST_BLOCK, epochs=1, seed=int(self.rng.integers(1000)))
+        t = Trainer(config, self.data, report_seconds=1e9, eval_seconds=1e9)
+        t.run()
+        return t.train_seconds, float("nan")
+
+
+def check_same_maths() -> float:
+    """Return the largest weight difference after one identical float64 step of all three loops."""
+    rng = np.random.default_rng(1)
+    x, labels = rng.random((BATCH, 784)), rng.integers(0, 10, BATCH)
+    ref, plain = ReferenceNetwork(SIZES), PlainNetwork(SIZES, dtype=np.float64)
+    net = Network(SIZES, dtype=np.float64)
+    for l in range(3):
+        net.W[l][...] = ref.weights[l]
+        plain.weights[l] = ref.weights[l].copy()
+    ref.update_mini_batch([(x[i].reshape(784, 1), one_hot(labels[i:i + 1], 10, np.float64).T)
+                           for i in range(BATCH)], ETA)
+    plain.update_mini_batch(x, one_hot(labels, 10, np.float64), ETA)
+    SGD(net, ETA).step(with_bias_column(x), one_hot(labels, 10, np.float64))
+    return max(max(abs(net.W[l] - ref.weights[l]).max(), abs(plain.weights[l] - ref.weights[l]).max())
+               for l in range(3))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    args = parser.parse_args()
+    pin_blas_threads(1)
+    data = load_mnist()
+    print(f"same maths: largest weight difference after one float64 step = {check_same_maths():.1e}")
+    c = Contenders(data.train.images, data.train.labels, data)
+    runs = {"reference (per example, float64)": (c.reference, REF_BLOCK),
+            "plain vectorised (float32)": (c.plain_vectorised, FAST_BLOCK),
+            "app.nn (SGD.step loop)": (c.app_nn, FAST_BLOCK),
+            "Trainer.run (what users run)": (c.trainer, FAST_BLOCK)}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    for _ in range(args.rounds):
+        for name, (fn, n) in runs.items():
+            wall, cpu = fn()
+            samples[name].append((wall * EPOCH / n, cpu * EPOCH / n))
+    report(samples, args.rounds, load_before, time.perf_counter() - started)
+
+
+def report(samples: dict, rounds: int, load_before: tuple, seconds: float) -> None:
+    """Print the table: medians of seconds per 60,000-example epoch, and the ratios."""
+    med = {name: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
+           for name, s in samples.items()}
+    ref, plain = med["reference (per example, float64)"], med["plain vectorised (float32)"]
+    print(f"\n784-16-16-10 sigmoid/quadratic, batch {BATCH}, float32, BLAS 1 thread, real MNIST; "
+          f"median of {rounds} interleaved rounds ({seconds:.0f} s; load average "
+          f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after)")
+    print(f"{'':34s} {'s/epoch wall':>12s} {'s/epoch CPU':>12s} {'us/step':>8s} "
+          f"{'vs reference':>16s} {'vs plain':>14s}")
+    print(f"{'':34s} {'':>12s} {'':>12s} {'(CPU)':>8s} {'wall / CPU':>16s} {'wall / CPU':>14s}")
+    for name, (wall, cpu) in med.items():
+        us = cpu / (EPOCH / BATCH) * 1e6
+        vs_ref = f"{ref[0] / wall:5.1f}x / " + (f"{ref[1] / cpu:5.1f}x" if cpu == cpu else "   -  ")
+        vs_plain = f"{plain[0] / wall:4.1f}x / " + (f"{plain[1] / cpu:4.1f}x" if cpu == cpu else "  -  ")
+        cpu_s = f"{cpu:12.3f}" if cpu == cpu else f"{'-':>12s}"
+        us_s = f"{us:8.1f}" if cpu == cpu else f"{'-':>8s}"
+        print(f"{name:34s} {wall:12.3f} {cpu_s} {us_s} {vs_ref:>16s} {vs_plain:>14s}")
+    print("\nGoal: >= 20x the reference (half the time of the plain vectorised loop).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""Every lesson page in real Chromium against a real server (`digit-studio serve --no-train`).
+
+Each test loads a lesson, works its widget with the mouse the way a teacher would (click a curve,
+step through examples, draw a digit), checks that the widget answered and that the URL now holds the
+settings, and saves a screenshot to artifacts/lesson-*.png. A phone-sized pass checks that no page
+is wider than the phone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from app.nn.network import Network
+from app.training.modelfile import save_model
+from tests.support.server import REPO, running_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "artifacts"
+PROJECTOR = {"width": 1920, "height": 1080}
+PHONE = {"width": 390, "height": 844}
+SLUGS = ["cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    state = tmp_path_factory.mktemp("lesson-state")
+    # An untrained saved model is enough to drive the widgets; the lessons' numbers are tested elsewhere.
+    save_model(Path(state) / "models" / "lesson-net.npz", Network([784, 16, 16, 10], seed=2), {})
+    with running_server("--no-train", state_dir=state) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PROJECTOR)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def shot(pg: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"lesson-{name}.png"), full_page=True)
+
+
+def click_at(pg: Page, selector: str, fx: float, fy: float) -> None:
+    """Click at a fraction (fx, fy) of an element's box."""
+    box = pg.locator(selector).bounding_box()
+    assert box is not None
+    pg.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+
+
+def test_index_links_every_lesson(page: Page, server: str):
+    page.goto(f"{server}/lessons")
+    for slug in SLUGS:
+        expect(page.locator(f'a[href="/lessons/{slug}"]')).to_be_visible()
+    shot(page, "index")
+
+
+def test_cost_of_one_example(page: Page, server: str):
+    page.goto(f"{server}/lessons/cost-of-one-example?model=lesson-net&index=4")
+    expect(page.locator("#cost-table tbody tr[data-digit]")).to_have_count(10)
+    expect(page.locator("#example-cost")).to_have_text(re.compile(r"^\d+\.\d{3}$"))
+    expect(page.locator("#test-cost")).to_have_text(re.compile(r"^\d+\.\d{3}$"))
+    label_4 = page.locator("#example-label").inner_text()
+    page.click("#next-example")
+    expect(page).to_have_url(re.compile(r"index=5"))
+    expect(page.locator("#cost-table tr.wanted")).to_have_count(1)
+    assert page.locator("#example-index").input_value() == "5"
+    shot(page, "1-cost")
+    # draw a "1" and call it a 1: the wanted row follows the chosen label
+    page.click("#mode-draw")
+    page.select_option("#drawn-label", "1")
+    box = page.locator("#draw-canvas").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
+    page.mouse.down()
+    for i in range(1, 15):
+        page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + (0.15 + 0.05 * i) * box["height"])
+    page.mouse.up()
+    expect(page.locator('#cost-table tr.wanted[data-digit="1"]')).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"mode=draw"))
+    assert label_4 in "0123456789"
+    shot(page, "1-cost-drawn")
+
+
+def test_downhill_1d(page: Page, server: str):
+    page.goto(f"{server}/lessons/downhill-1d?lr=0.08")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "1")
+    click_at(page, "#plot-1d", 0.1, 0.5)
+    expect(page.locator("body")).to_have_attribute("data-balls", "1")
+    expect(page.locator("#ball-outcome")).to_have_text("settled in a valley", timeout=10_000)
+    expect(page).to_have_url(re.compile(r"x=-\d"))
+    page.wait_for_timeout(600)   # let the ball roll on screen
+    shot(page, "2-downhill-1d")
+    # the URL restores the ball, and a huge rate diverges
+    page.goto(page.url.replace("lr=0.08", "lr=2.5"))
+    expect(page.locator("body")).to_have_attribute("data-balls", "1")
+    expect(page.locator("#ball-outcome")).to_have_text(re.compile("diverged|bouncing"))
+
+
+def test_downhill_2d(page: Page, server: str):
+    page.goto(f"{server}/lessons/downhill-2d")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "1")
+    box = page.locator("#plot-2d").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 0.8 * box["width"], box["y"] + 0.3 * box["height"])
+    expect(page.locator("#at-gradient")).to_have_text(re.compile(r"^\(-?\d"))
+    expect(page.locator("#at-importance")).to_contain_text("matters")
+    click_at(page, "#plot-2d", 0.15, 0.85)
+    expect(page.locator("body")).to_have_attribute("data-paths", "1")
+    expect(page.locator("#path-outcome")).to_have_text("settled in a valley")
+    expect(page).to_have_url(re.compile(r"starts=-\d"))
+    shot(page, "3-downhill-2d")
+
+
+def test_which_nudges_matter(page: Page, server: str):
+    page.goto(f"{server}/lessons/which-nudges-matter?model=lesson-net&index=2")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "1")
+    expect(page.locator("#gradient-maps canvas")).to_have_count(16)
+    expect(page.locator("#nudge-list li")).to_have_count(8)
+    page.click("#next-example")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "2")
+    expect(page).to_have_url(re.compile(r"index=3"))
+    shot(page, "4-nudges")
+
+
+def test_random_noise(page: Page, server: str):
+    page.goto(f"{server}/lessons/random-noise?model=lesson-net")
+    expect(page.locator("body")).to_have_attribute("data-loaded", "1")
+    expect(page.locator("#predicted-digit")).to_have_text(re.compile(r"^\d$"))
+    page.click("#new-noise")
+    expect(page.locator("#noise-seed")).to_have_text("1")
+    expect(page).to_have_url(re.compile(r"seed=1"))
+    page.select_option("#noise-kind", "blank")
+    expect(page).to_have_url(re.compile(r"kind=blank"))
+    expect(page.locator("#new-noise")).to_be_disabled()
+    shot(page, "5-noise")
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_fits_a_phone(browser: Browser, server: str, slug: str):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}/lessons/{slug}?model=lesson-net")
+        pg.wait_for_load_state("networkidle")
+        overflow = pg.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
+        assert overflow <= 0, f"{slug} is {overflow}px wider than a 390px phone"
+        if slug in ("downhill-2d", "which-nudges-matter"):
+            shot(pg, f"phone-{slug}")
+    finally:
+        context.close()

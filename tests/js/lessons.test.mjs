@@ -1,0 +1,55 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readSettings, writeSettings } from "../../static/js/lessons/query.js";
+import { keyToSource, readSource, sourceKey } from "../../static/js/lessons/source.js";
+import { describeNudge } from "../../static/js/lessons/nudge-list.js";
+import { logScale } from "../../static/js/lessons/plot.js";
+
+const SPEC = {
+  lr: { type: "number", min: 0.005, max: 3, default: 0.1 },
+  index: { type: "number", min: 0, max: 9999, integer: true, default: 0 },
+  kind: { type: "enum", values: ["salt", "blank"], default: "salt" },
+  x: { type: "name", pattern: /^-?\d+(\.\d+)?(,-?\d+(\.\d+)?)*$/, default: "" },
+};
+
+test("settings come back from the URL they were written to", () => {
+  const values = { lr: 0.25, index: 42, kind: "blank", x: "-4.50,3.00" };
+  assert.deepEqual(readSettings(writeSettings(values, SPEC), SPEC), values);
+});
+
+test("bad or out-of-range values fall back to the defaults", () => {
+  const got = readSettings("?lr=99&index=3.5&kind=pink&x=1;alert(1)", SPEC);
+  assert.deepEqual(got, { lr: 0.1, index: 0, kind: "salt", x: "" });
+  assert.deepEqual(readSettings("?lr=abc&index=-1", SPEC), { lr: 0.1, index: 0, kind: "salt", x: "" });
+});
+
+test("defaults are left out of the link and other parameters are kept", () => {
+  const q = writeSettings({ lr: 0.1, index: 7, kind: "salt", x: "" }, SPEC, "?model=best&index=3");
+  assert.equal(q, "?model=best&index=7");
+  assert.equal(writeSettings({ lr: 0.1, index: 0, kind: "salt", x: "" }, SPEC), "");
+});
+
+test("the network source round-trips through the picker's keys and the URL", () => {
+  for (const src of [{ model: "best" }, { run: "r12" }, { fresh: 3 }, {}]) {
+    assert.deepEqual(keyToSource(sourceKey(src)), src);
+  }
+  assert.deepEqual(readSource("?run=r2"), { run: "r2" });
+  assert.deepEqual(readSource("?fresh=0"), { fresh: 0 });
+  assert.deepEqual(readSource("?model=../etc"), {});
+  assert.deepEqual(readSource("?fresh=-1"), {});
+});
+
+test("nudges are described by where they sit", () => {
+  assert.equal(describeNudge({ kind: "weight", layer: 0, neuron: 4, source: 300, pixel: { row: 10, col: 20 } }),
+    "weight pixel (10, 20) → hidden layer 1, neuron 5");
+  assert.equal(describeNudge({ kind: "bias", layer: 2, neuron: 7, source: -1 }), "bias of output 7");
+  assert.equal(describeNudge({ kind: "weight", layer: 1, neuron: 0, source: 15 }),
+    "weight hidden layer 1, neuron 16 → hidden layer 2, neuron 1");
+});
+
+test("the log-scale slider maps its ends and round-trips", () => {
+  const s = logScale(0.01, 10);
+  assert.ok(Math.abs(s.toValue(0) - 0.01) < 1e-12);
+  assert.ok(Math.abs(s.toValue(1000) - 10) < 1e-9);
+  assert.equal(s.toPos(s.toValue(500)), 500);
+});

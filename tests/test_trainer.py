@@ -1,0 +1,208 @@
+"""The training loop on the real MNIST: reports, control from another thread, splits, seeds, divergence."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app.nn.optim import scheduled_rate
+from app.training.config import TrainConfig
+from app.training.mnist import load_mnist
+from app.training.threads import pin_blas_threads
+from app.training.trainer import Diverged, Progress, Trainer, prepare
+
+pin_blas_threads()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_mnist()
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_progress_reports_are_complete_and_consistent(data):
+    config = TrainConfig(train_subset=2000, validation_size=1000, epochs=2, learning_rate=3.0,
+                         schedule="cosine", warmup=0.1)
+    reports: list[Progress] = []
+    trainer = Trainer(config, data, reports.append, report_seconds=0.0, eval_seconds=1e9)
+    net = trainer.run()
+    steps = 2000 // 10
+    timed = [p.step for p in reports if not (p.epoch_end or p.final)]
+    assert timed == list(range(1, 2 * steps + 1))  # report_seconds=0: one report after every step
+    ends = [p for p in reports if p.epoch_end]
+    assert [p.step for p in ends] == [steps, 2 * steps] and [p.epoch for p in ends] == [1.0, 2.0]
+    assert [p.final for p in reports].count(True) == 1 and reports[-1].final
+    for p in reports:
+        assert p.epoch == pytest.approx(p.step / steps)
+        assert p.examples_seen == 10 * p.step
+        rate = scheduled_rate(3.0, "cosine", (p.step - 1) / (2 * steps), warmup=0.1)
+        assert p.learning_rate == pytest.approx(rate)
+        assert p.examples_per_second > 0 and p.train_seconds > 0
+        assert p.batch_cost > 0 and np.isfinite(p.batch_cost)
+        assert not np.shares_memory(p.snapshot.params, net.params)
+    assert all(b.train_seconds >= a.train_seconds for a, b in zip(reports, reports[1:], strict=False))
+    evaluated = [p for p in reports if p.evaluated]
+    assert evaluated == ends + [reports[-1]]  # eval_seconds is huge: only epoch ends and the end
+    for p in evaluated:
+        assert 0 <= p.test_accuracy <= 1 and 0 <= p.val_accuracy <= 1 and 0 <= p.train_accuracy <= 1
+        assert p.test_cost > 0 and p.val_cost > 0 and p.train_cost > 0
+    # Figures are carried forward between evaluations, so every report after the first epoch is complete.
+    assert reports[steps + 5].test_accuracy == ends[0].test_accuracy
+    # It learns: 2 epochs on 2,000 digits reach well above chance, measured on the 10,000 test digits.
+    assert reports[-1].test_accuracy > 0.6 and reports[-1].test_accuracy > ends[0].test_accuracy - 0.05
+    assert reports[-1].snapshot.evaluate(data.test.images, data.test.labels)[1] == reports[-1].test_accuracy
+    json.dumps(reports[-1].metrics())  # plain numbers, no snapshot
+    assert "snapshot" not in reports[-1].metrics()
+
+
+def run_in_thread(trainer: Trainer) -> threading.Thread:
+    thread = threading.Thread(target=trainer.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def settle_paused(trainer: Trainer) -> None:
+    """Wait until the loop notices the pause (it looks at the flag every few steps)."""
+    before = -1
+    for _ in range(30):  # if pausing does not work, the caller's assertion says so
+        if trainer.step == before:
+            return
+        before = trainer.step
+        time.sleep(0.1)
+
+
+def test_pause_resume_and_stop_from_another_thread(data):
+    config = TrainConfig(train_subset=4000, validation_size=1000, epochs=500)  # far longer than the test
+    reports: list[Progress] = []
+    trainer = Trainer(config, data, reports.append, report_seconds=0.02, eval_seconds=1e9)
+    thread = run_in_thread(trainer)
+    wait_for(lambda: trainer.step > 100)
+    trainer.pause()
+    settle_paused(trainer)
+    step, n_reports = trainer.step, len(reports)
+    time.sleep(0.4)
+    assert trainer.step == step and len(reports) == n_reports, "no progress while paused"
+    assert trainer.paused and thread.is_alive()
+    trainer.resume()
+    wait_for(lambda: trainer.step > step + 100)
+    trainer.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert reports[-1].final and reports[-1].step == trainer.step < trainer.steps_per_epoch() * 500
+    paused_seconds = [b.train_seconds - a.train_seconds for a, b in zip(reports, reports[1:], strict=False)]
+    assert max(paused_seconds) < 0.3, "time spent paused is not training time"
+
+
+def test_stop_while_paused_and_stop_before_start(data):
+    trainer = Trainer(TrainConfig(train_subset=4000, validation_size=1000, epochs=500), data,
+                      report_seconds=0.05, eval_seconds=1e9)
+    thread = run_in_thread(trainer)
+    wait_for(lambda: trainer.step > 50)
+    trainer.pause()
+    time.sleep(0.1)
+    trainer.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and trainer.last.final
+
+    reports: list[Progress] = []
+    early = Trainer(TrainConfig(train_subset=1000, validation_size=1000, epochs=1), data, reports.append)
+    early.stop()
+    net = early.run()
+    assert early.step == 0 and [p.final for p in reports] == [True]
+    np.testing.assert_array_equal(net.params, early.net.params)
+
+
+def test_validation_split_is_disjoint_from_the_training_subset(data):
+    config = TrainConfig(train_subset=3000, validation_size=1000, seed=4)
+    d = prepare(config, data)
+    assert len(d.train_idx) == 3000 and len(d.val_idx) == 1000
+    assert not set(d.train_idx.tolist()) & set(d.val_idx.tolist())
+    np.testing.assert_array_equal(d.train_x, data.train.images[d.train_idx])
+    np.testing.assert_array_equal(d.val_x, data.train.images[d.val_idx])
+    np.testing.assert_array_equal(d.val_labels, data.train.labels[d.val_idx])
+    np.testing.assert_array_equal(d.test_labels, data.test.labels)  # the test set is never split
+    assert d.sample_idx.max() < 3000
+    # The whole training set: the two parts are a partition of the 60,000.
+    full = prepare(TrainConfig(validation_size=5000), data)
+    assert len(full.train_idx) == 55_000
+    assert np.array_equal(np.sort(np.concatenate([full.train_idx, full.val_idx])), np.arange(60_000))
+    # Seeded: the same seed picks the same split, another seed another.
+    np.testing.assert_array_equal(prepare(config, data).val_idx, d.val_idx)
+    assert not np.array_equal(prepare(TrainConfig(train_subset=3000, validation_size=1000, seed=5),
+                                      data).val_idx, d.val_idx)
+
+
+def test_shuffled_labels_mode_really_permutes_the_labels(data):
+    real = prepare(TrainConfig(train_subset=5000, seed=2), data)
+    shuffled = prepare(TrainConfig(train_subset=5000, seed=2, label_mode="shuffled"), data)
+    np.testing.assert_array_equal(real.train_idx, shuffled.train_idx)  # same images
+    np.testing.assert_array_equal(real.train_labels, data.train.labels[real.train_idx])
+    np.testing.assert_array_equal(np.bincount(shuffled.train_labels), np.bincount(real.train_labels))
+    assert np.mean(shuffled.train_labels == real.train_labels) < 0.15  # ~10% agree by chance
+    np.testing.assert_array_equal(shuffled.val_labels, real.val_labels)  # validation keeps its labels
+    # Trained on the shuffled labels, the network learns nothing that carries over to the test set.
+    trainer = Trainer(TrainConfig(train_subset=2000, epochs=1, label_mode="shuffled"), data)
+    trainer.run()
+    assert trainer.last.test_accuracy < 0.2
+
+
+def train_params(data, **overrides) -> np.ndarray:
+    config = TrainConfig(train_subset=600, validation_size=500, epochs=2, momentum=0.5, **overrides)
+    return Trainer(config, data, report_seconds=1e9).run().params
+
+
+@pytest.mark.parametrize("augment", [0.0, 1.0])
+def test_same_seed_same_weights_bitwise_different_seed_different(data, augment):
+    a = train_params(data, seed=11, augment=augment)
+    b = train_params(data, seed=11, augment=augment)
+    c = train_params(data, seed=12, augment=augment)
+    assert a.tobytes() == b.tobytes()
+    assert not np.array_equal(a, c)
+
+
+def test_an_absurd_learning_rate_raises_diverged_and_leaves_finite_weights(data):
+    # ReLU units at lr 100 mostly die (gradient 0) in a 16-16 net; three wide layers overflow instead.
+    config = TrainConfig(hidden=[64, 64, 64], activation="relu", cost="cross_entropy", learning_rate=100.0,
+                         momentum=0.9, train_subset=2000, epochs=3)
+    reports: list[Progress] = []
+    trainer = Trainer(config, data, reports.append, report_seconds=0.0, eval_seconds=1e9)
+    initial = trainer.net.params.copy()
+    with pytest.raises(Diverged, match="smaller learning rate"):
+        trainer.run()
+    assert np.all(np.isfinite(trainer.net.params))
+    last_good = reports[-1].snapshot.params if reports else initial  # the last weights a reader saw
+    np.testing.assert_array_equal(trainer.net.params, last_good)
+    assert trainer.step < trainer.steps_per_epoch()
+
+
+def test_a_batch_larger_than_the_subset_is_refused(data):
+    with pytest.raises(ValueError, match="exceeds"):
+        Trainer(TrainConfig(train_subset=5, batch_size=10), data)
+
+
+@pytest.mark.parametrize("field,value,says", [
+    ("hidden", [0], "1 to 1024 neurons"), ("hidden", [16] * 5, "at most 4 hidden layers"),
+    ("learning_rate", 0.0, "learning rate must be in (0, 100]"), ("learning_rate", -1.0, "(got -1.0)"),
+    ("activation", "tanh", "'tanh'"), ("epochs", 0, "epochs must be 1 to"), ("momentum", 1.0, "[0, 1)"),
+    ("batch_size", 0, "batch size"), ("train_subset", 0, "training subset"),
+    ("label_mode", "random", "'random'"), ("schedule", "step", "'step'"), ("seed", -1, "seed")])
+def test_config_validation_names_the_problem(field, value, says):
+    with pytest.raises(ValueError) as err:
+        TrainConfig(**{field: value}).validate()
+    assert says in str(err.value)
+
+
+def test_config_round_trips_through_a_dict():
+    config = TrainConfig(hidden=[64, 32], activation="relu", cost="cross_entropy", seed=3)
+    assert TrainConfig.from_dict({**config.to_dict(), "unknown_future_key": 1}) == config
+    assert config.sizes == [784, 64, 32, 10]
