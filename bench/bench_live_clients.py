@@ -2,7 +2,7 @@
 
     python bench/bench_live_clients.py [--clients 50] [--window 8] [--rounds 2]
 
-A real `digit-studio serve` on 127.0.0.1 trains its default run. We alternate windows with no
+A real `digit-studio serve` on 127.0.0.1 trains the video's network (a 500-epoch run, so it outlasts us). We alternate windows with no
 client and windows with N WebSocket clients connected (reading everything, sending a new drawing
 every 1-3 s), and compare the examples per second the run reports: same server, same run, the
 windows interleaved so drift (another process on the machine) hits both sides. Goal: <= 10% slower.
@@ -79,7 +79,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     alone, crowded = [], []
-    with running_server() as url:
+    with running_server("--no-train") as url:
+        # The video's network, trained long enough to outlast the bench (the default run ends in a minute).
+        httpx.post(f"{url}/api/runs", json={"epochs": 500}).raise_for_status()
         # The clients stand in for students' browsers on other machines: on this shared 2-core box
         # they must not take the CPU from the server, or we would measure them, not the server.
         os.nice(15)

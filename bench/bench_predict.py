@@ -76,8 +76,9 @@ def http_throughput(models_dir: Path, seconds: float, concurrency: int) -> None:
                     (latencies.append(time.perf_counter() - t0) if ok else errors.append(why))
                 i += 1
 
-    # The server's default run trains in the background meanwhile.
-    with running_server("--models-dir", str(models_dir)) as url:
+    # The video's network trains in the background meanwhile.
+    with running_server("--no-train", "--models-dir", str(models_dir)) as url:
+        httpx.post(f"{url}/api/runs", json={"epochs": 500}).raise_for_status()  # outlasts the bench
         while httpx.get(f"{url}/api/runs/r1").json()["progress"]["step"] == 0:
             time.sleep(0.1)
         before = httpx.get(f"{url}/api/runs/r1").json()["progress"]["examples_seen"]

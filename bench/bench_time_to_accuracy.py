@@ -57,7 +57,10 @@ class Race:
             return
         now_wall, now_cpu = time.perf_counter(), time.process_time()
         elapsed = (now_wall - self.start_wall - self.eval_wall, now_cpu - self.start_cpu - self.eval_cpu)
-        accuracy = p.test_accuracy if p.evaluated else p.snapshot.evaluate(*self.test)[1]
+        if p.evaluated and p.test_accuracy is not None:  # the Trainer just scored the test set
+            accuracy = p.test_accuracy
+        else:
+            accuracy = p.snapshot.evaluate(*self.test)[1]
         self.eval_wall += time.perf_counter() - now_wall
         self.eval_cpu += time.process_time() - now_cpu
         self.history.append((p.train_seconds, accuracy))
@@ -112,8 +115,11 @@ def main() -> None:
             print(f"{r.name:9s} {r.target:7.0%} {train_s:8.1f} {wall_s:7.1f} {cpu_s:7.1f} "
                   f"{seen / n_train:7.2f} {len(r.history):7d}  {best:.2%}")
         else:
-            print(f"{r.name:9s} {r.target:7.0%}  not reached within {r.cap:.0f} s of training "
-                  f"({len(r.history)} checks; best seen {best:.2%})")
+            seen = r.trainer.examples_seen if r.trainer else 0
+            n_train = r.trainer.steps_per_epoch() * r.config.batch_size if r.trainer else 1
+            print(f"{r.name:9s} {r.target:7.0%}  not reached: stopped after {r.trainer.train_seconds:.0f} s "
+                  f"of training ({seen / n_train:.1f} epochs, {len(r.history)} checks; best seen {best:.2%})"
+                  if r.trainer else f"{r.name:9s} did not run")
     print("train s: the Trainer's clock (SGD steps only). wall s / CPU s: everything from run() on "
           "(augmentation, the Trainer's epoch-end evaluations) except this script's test scoring.")
 

@@ -102,15 +102,15 @@ def check_same_maths() -> float:
     x, labels = rng.random((BATCH, 784)), rng.integers(0, 10, BATCH)
     ref, plain = ReferenceNetwork(SIZES), PlainNetwork(SIZES, dtype=np.float64)
     net = Network(SIZES, dtype=np.float64)
-    for l in range(3):
-        net.W[l][...] = ref.weights[l]
-        plain.weights[l] = ref.weights[l].copy()
+    for k in range(3):
+        net.W[k][...] = ref.weights[k]
+        plain.weights[k] = ref.weights[k].copy()
     ref.update_mini_batch([(x[i].reshape(784, 1), one_hot(labels[i:i + 1], 10, np.float64).T)
                            for i in range(BATCH)], ETA)
     plain.update_mini_batch(x, one_hot(labels, 10, np.float64), ETA)
     SGD(net, ETA).step(with_bias_column(x), one_hot(labels, 10, np.float64))
-    return max(max(abs(net.W[l] - ref.weights[l]).max(), abs(plain.weights[l] - ref.weights[l]).max())
-               for l in range(3))
+    return max(max(abs(net.W[k] - ref.weights[k]).max(), abs(plain.weights[k] - ref.weights[k]).max())
+               for k in range(3))
 
 
 def main() -> None:

@@ -18,24 +18,24 @@ class PlainNetwork:
     def __init__(self, sizes, seed=0, dtype=np.float32):
         rng = np.random.default_rng(seed)
         self.weights = [rng.normal(0, np.sqrt(1 / n_in), (n_out, n_in)).astype(dtype)
-                        for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+                        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
         self.biases = [np.zeros(n_out, dtype) for n_out in sizes[1:]]
 
     def update_mini_batch(self, x, y, eta):
         """One SGD step on a batch x (m, 784) with one-hot targets y (m, 10)."""
         activations = [x]
-        for w, b in zip(self.weights, self.biases):
+        for w, b in zip(self.weights, self.biases, strict=True):
             activations.append(sigmoid(activations[-1] @ w.T + b))
         a = activations[-1]
         delta = 2 * (a - y) * a * (1 - a)
-        for l in range(len(self.weights) - 1, -1, -1):
-            nabla_w = delta.T @ activations[l]
+        for k in range(len(self.weights) - 1, -1, -1):     # k: weight layer, from the top
+            nabla_w = delta.T @ activations[k]
             nabla_b = delta.sum(axis=0)
-            if l > 0:
-                a_l = activations[l]
-                delta = (delta @ self.weights[l]) * a_l * (1 - a_l)
-            self.weights[l] -= (eta / len(x)) * nabla_w
-            self.biases[l] -= (eta / len(x)) * nabla_b
+            if k > 0:
+                a_k = activations[k]
+                delta = (delta @ self.weights[k]) * a_k * (1 - a_k)
+            self.weights[k] -= (eta / len(x)) * nabla_w
+            self.biases[k] -= (eta / len(x)) * nabla_b
 
 
 def plain_steps(net, images, targets, order, eta, batch_size):

@@ -5,6 +5,7 @@ backpropagation one example at a time, gradients summed over the mini-batch, the
 The cost is the video's quadratic cost, so the step matches app.nn exactly (factor 2 included).
 """
 
+# ruff: noqa: B905, E741  (kept as the textbook wrote it: zip without strict=, layer index `l`)
 from __future__ import annotations
 
 import numpy as np

@@ -45,6 +45,22 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
     raise SystemExit(f"no answer from {url}/api/health within {timeout:.0f} s")
 
 
+def draw_a_three(page) -> None:
+    """Draw a '3' on the page's canvas with the mouse, so the picture shows the network's answer."""
+    box = page.locator("#draw-canvas").bounding_box()
+    if box is None:
+        raise SystemExit("the page has no visible #draw-canvas to draw on")
+    # Two bumps of a '3', in fractions of the canvas, traced as one stroke.
+    path = [(0.30, 0.22), (0.50, 0.15), (0.68, 0.25), (0.62, 0.42), (0.45, 0.50), (0.65, 0.58),
+            (0.70, 0.75), (0.52, 0.86), (0.30, 0.80)]
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in path]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
 def shoot(url: str, out: Path, wait: float, width: int, height: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -53,6 +69,8 @@ def shoot(url: str, out: Path, wait: float, width: int, height: int) -> None:
         page = browser.new_page(viewport={"width": width, "height": height})
         page.goto(url, wait_until="load")
         page.wait_for_timeout(wait * 1000)  # let the cost curve and the weight heatmaps fill in
+        draw_a_three(page)
+        page.wait_for_timeout(1500)  # the answer arrives after the next weight update
         page.screenshot(path=str(out), full_page=True)
         browser.close()
 

@@ -23,7 +23,7 @@ SHIPPED = [("default", 94.5), ("best", 98.5)]
 
 def digit_studio(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed console script, as a user would, with BLAS on one thread.
-    Output is decoded without newline translation, so a progress line's '\r' stays a '\r'."""
+    Output is decoded without newline translation, so a progress line's carriage returns stay."""
     exe = shutil.which("digit-studio")
     assert exe, "the digit-studio console script is not installed (pip install -e '.[test]')"
     env = {k: v for k, v in os.environ.items() if k != DATA_DIR_ENV}
@@ -190,3 +190,15 @@ def test_no_command_prints_usage(capsys):
         main([])
     assert exit_.value.code == 2
     assert "usage: digit-studio" in capsys.readouterr().err
+
+
+def test_a_diverging_run_exits_with_a_message_and_saves_nothing(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--hidden", "64,64,64", "--activation", "relu", "--cost", "cross_entropy",
+              "--lr", "100", "--momentum", "0.9", "--train-subset", "2000", "--epochs", "1", "--quiet",
+              "--out", str(out)])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("digit-studio: error: training diverged") and "smaller learning rate" in err, err
+    assert not out.exists()

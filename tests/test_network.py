@@ -83,6 +83,17 @@ def test_gradient_is_the_same_for_any_batch_split(activation, cost):
     np.testing.assert_array_equal(backprop(net, x, y), whole)  # reusing the workspace changes nothing
 
 
+@pytest.mark.parametrize("activation,cost", PAIRS)
+def test_gradient_scale_argument_multiplies_the_gradient(activation, cost):
+    """The optimiser asks for the step itself (gradient times -rate/m) in one pass."""
+    net = Network(SIZES, activation, cost, seed=5, dtype=np.float64)
+    x, y = small_batch(seed=8)
+    plain, scaled = np.zeros_like(net.params), np.zeros_like(net.params)
+    net.gradient(with_bias_column(x), y, plain)
+    net.gradient(with_bias_column(x), y, scaled, scale=-0.3)
+    np.testing.assert_allclose(scaled, -0.3 * plain, rtol=1e-12, atol=1e-15)
+
+
 def test_float32_gradient_agrees_with_float64():
     net64 = Network([784, 16, 16, 10], "sigmoid", "quadratic", seed=0, dtype=np.float64)
     net32 = net64.astype(np.float32)

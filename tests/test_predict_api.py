@@ -139,7 +139,7 @@ def test_errors_are_clear(client, name, kwargs, status, words):
 def test_non_finite_pixels(client, bad):
     body = '{"pixels": [' + ",".join(["0.5"] * 783 + [bad]) + "]}"
     r = client.post("/api/predict", content=body.encode(), headers={"content-type": "application/json"})
-    assert r.status_code == 422 and "NaN or infinity" in r.json()["detail"]
+    assert r.status_code == 422 and "NaN, infinity or null" in r.json()["detail"]
 
 
 def test_oversized_body_is_refused_before_reading(client):

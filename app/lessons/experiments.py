@@ -24,6 +24,8 @@ RANDOM_LABELS = TrainConfig(hidden=[256], activation="sigmoid", cost="cross_entr
 SEEDS = (0, 1, 2, 3)
 MANY_VALLEYS = TrainConfig(hidden=[16, 16], learning_rate=3.0, batch_size=10, epochs=3, seed=0,
                            train_subset=20_000, validation_size=0)
+# Lesson 8's timeline: the video's network on all the training data, recorded from its first step.
+TIMELINE = TrainConfig(hidden=[16, 16], learning_rate=3.0, batch_size=10, epochs=10, seed=0)
 # Lesson 8: a wider first layer, for its weight maps beside the default network's.
 WIDE = TrainConfig(hidden=[100], learning_rate=3.0, batch_size=10, epochs=3, seed=0,
                    train_subset=20_000, validation_size=0)

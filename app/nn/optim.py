@@ -19,10 +19,10 @@ def scheduled_rate(base: float, schedule: str, progress: float, warmup: float = 
     decay to 0, after an optional linear warm-up over the first `warmup` fraction."""
     if warmup > 0 and progress < warmup:
         return base * (progress + 1e-9) / warmup
+    if schedule == "constant":  # first: the trainer asks at every step
+        return base
     t = (progress - warmup) / (1 - warmup) if warmup > 0 else progress
     t = min(max(t, 0.0), 1.0)
-    if schedule == "constant":
-        return base
     if schedule == "cosine":
         return base * 0.5 * (1.0 + math.cos(math.pi * t))
     if schedule == "linear":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 
 import numpy as np
@@ -24,6 +25,7 @@ from .runs import Run, RunManager, clean_metrics
 TICK = 0.05               # how often a feed looks for news
 METRICS_INTERVAL = 0.2    # at most 5 metrics messages a second per client
 WEIGHTS_INTERVAL = 0.4    # weights (and activations under them) 2.5 times a second
+log = logging.getLogger(__name__)
 ORDER = ("status", "metrics", "weights", "activations", "error")
 
 
@@ -89,6 +91,17 @@ class Feed:
             client.outbox.put(kind, text)
 
     async def watch(self) -> None:
+        """Fan news out until the last client leaves; a failure is logged, never silently fatal."""
+        while self.clients:
+            try:
+                await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live feed of run %s failed; restarting it", self.run.id)
+                await asyncio.sleep(1.0)
+
+    async def _watch(self) -> None:
         run = self.run
         status, metrics_of, weights_of = None, None, None
         metrics_at = weights_at = 0.0

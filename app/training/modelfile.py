@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from app.nn.network import Network
 
@@ -28,7 +29,7 @@ class ModelFileError(Exception):
 
 
 def save_model(path: str | os.PathLike[str], net: Network, meta: dict[str, Any],
-               dtype: type = np.float32) -> Path:
+               dtype: DTypeLike = np.float32) -> Path:
     """Write net and meta to path atomically; return the path. float16 halves the file size."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

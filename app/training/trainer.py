@@ -115,6 +115,7 @@ class Trainer:
         self.batch_cost = math.nan
         self.train_seconds = 0.0
         self.last: Progress | None = None
+        self._caller_errstate = np.geterr()
 
     # Control, from any thread.
     def pause(self) -> None:
@@ -157,6 +158,7 @@ class Trainer:
         rate = scheduled_rate(cfg.learning_rate, cfg.schedule, min(self.step / max(total_steps, 1), 1.0),
                               cfg.warmup)
         last_report = last_eval = time.perf_counter()
+        self._caller_errstate = np.geterr()  # the callback runs under the caller's rules, not ours
         with np.errstate(over="raise", invalid="raise"):
             for _epoch in range(self.start_epoch, cfg.epochs):
                 if cfg.augment > 0:
@@ -238,4 +240,5 @@ class Trainer:
             examples_per_second=self.examples_seen / self.train_seconds if self.train_seconds else 0.0,
             train_seconds=self.train_seconds, snapshot=snapshot, evaluated=evaluate, epoch_end=epoch_end,
             final=final, **figures)
-        self.callback(self.last)
+        with np.errstate(**self._caller_errstate):
+            self.callback(self.last)

@@ -3,7 +3,7 @@
 // The newest "draw" and "neurons" messages are re-sent on every (re)connect, so the server
 // always knows what this page is showing.
 
-const BACKOFF_MS = [300, 600, 1200, 2500, 4000];
+const BACKOFF_MS = [250, 500, 1000, 2000];   // then every 2 s: cheap, and a class is not kept waiting
 
 export class LiveChannel {
   /**

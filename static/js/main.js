@@ -116,12 +116,14 @@ function onMessage(msg) {
 async function pickRun() {
   state.runs = await api.runs();
   const named = state.choice.kind === "run" ? state.runs.find((r) => r.id === state.choice.id) : null;
+  const id = (named ?? newestRun(state.runs))?.id ?? null;
   if (state.choice.kind === "run" && !named) {
-    controls.say(`Run ${state.choice.id} is not on the server (restarted?); watching the newest run instead.`);
+    notify(`Run ${state.choice.id} is not on the server (restarted?): ` +
+      (id ? `showing run ${id} instead.` : "start a run under \u201cRuns\u201d below."));
     state.choice = { kind: "auto" };
     saveUrl();
   }
-  return (named ?? newestRun(state.runs))?.id ?? null;
+  return id;
 }
 
 /** Load a run's story so far (status, history) into the page; the live channel brings the rest. */
@@ -153,9 +155,19 @@ async function watch() {
   if (id) live.watch(id);
 }
 
+/** Show a sentence under the title for a while (things the page decided on its own). */
+function notify(text, ms = 10_000) {
+  const el = $("#notice");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(notify.timer);
+  notify.timer = setTimeout(() => { el.hidden = true; }, ms);
+}
+
 function labels() {
   const run = state.runs.find((r) => r.id === state.runId) ?? controls.run;
-  const runText = run ? `run ${run.id}: ${run.status === "running" ? "learning now" : run.status}` : "no run";
+  const runText = run ? `run ${run.id}: ${run.status === "running" ? "learning now" : run.status}`
+    : "no run yet: start one under \u201cRuns\u201d";
   const { main, compare } = roles();
   $("#watched-label").textContent = main ? `model "${main}"` : runText;
   $("#compare-label").textContent = compare ? `model "${compare}" (fully trained)` : runText;
@@ -209,13 +221,13 @@ async function start() {
   try {
     state.models = await api.models();
     if (state.choice.kind === "model" && !state.models.some((m) => m.name === state.choice.name)) {
-      controls.say(`There is no model "${state.choice.name}"; the run being watched answers instead.`);
+      notify(`There is no model "${state.choice.name}", so the run being watched answers.`);
       state.choice = { kind: "auto" };
       saveUrl();
     }
     await watch();
   } catch (err) {
-    controls.say(`Could not reach the server: ${err.message}`);
+    notify(`Could not reach the server: ${err.message}`);
   }
   labels();
   setInterval(refreshRuns, RUNS_REFRESH_MS);

@@ -73,7 +73,8 @@ export class RunControls {
     const [state, parts] = statusParts(this.run, metrics);
     const span = (cls, text) => Object.assign(document.createElement("span"), { className: cls, textContent: text });
     // One span per figure, kept whole, so a narrow screen wraps between figures, not inside one.
-    this.statusEl.replaceChildren(span(`state ${state}`, state), ...parts.map((p) => span("part", p)));
+    const figures = parts.flatMap((p, k) => [k ? " · " : " ", span("part", p)]);
+    this.statusEl.replaceChildren(span(`state ${state}`, state), ...figures);
     const allowed = ALLOWED[this.run?.status] ?? [];
     for (const b of this.root.querySelectorAll("[data-action]")) b.disabled = !allowed.includes(b.dataset.action);
   }

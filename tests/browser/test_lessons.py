@@ -27,7 +27,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = REPO / "artifacts"
 PROJECTOR = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
-SLUGS = ["cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise"]
+SLUGS = ["cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise",
+         "random-labels", "many-valleys", "hidden-neurons"]
 
 
 @pytest.fixture(scope="module")
@@ -158,16 +159,57 @@ def test_random_noise(page: Page, server: str):
     shot(page, "5-noise")
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_fits_a_phone(browser: Browser, server: str, slug: str):
+def test_random_labels(page: Page, server: str):
+    page.goto(f"{server}/lessons/random-labels?subset=200&epochs=3")
+    expect(page.locator("#status-real")).to_have_text("not started")
+    page.click("#start-runs")
+    for key in ("real", "shuffled"):
+        expect(page.locator(f"#status-{key}")).to_contain_text("finished", timeout=60_000)
+    expect(page.locator("#accuracy-chart")).to_have_attribute("data-points", re.compile(r"^[1-9]"))
+    expect(page.locator("#start-runs")).to_be_disabled()  # opening it again rejoins, never restarts
+    shot(page, "6-random-labels")
+    page.reload()
+    expect(page.locator("#status-shuffled")).to_contain_text("finished")
+    runs = page.evaluate("fetch('/api/runs').then(r => r.json())")
+    assert len([r for r in runs if r["name"].startswith("random labels")]) == 2
+
+
+def test_many_valleys(page: Page, server: str):
+    page.goto(f"{server}/lessons/many-valleys?seeds=2")
+    expect(page.locator(".run-card")).to_have_count(2)
+    page.click("#start-seeds")
+    expect(page.locator("#accuracy-list")).to_have_text(re.compile(r"^\d+\.\d%, \d+\.\d%$"), timeout=90_000)
+    expect(page.locator(".run-card .heatmaps canvas")).to_have_count(16)
+    shot(page, "7-many-valleys")
+
+
+def test_hidden_neurons(page: Page, server: str):
+    config = {"epochs": 1, "train_subset": 20000, "validation_size": 0, "name": "short"}
+    run = page.request.post(f"{server}/api/runs", data=config).json()
+    # Ask for its timeline at once, so the recorder follows it from (nearly) the first step.
+    page.request.get(f"{server}/api/lessons/timeline?run={run['id']}")
+    page.goto(f"{server}/lessons/hidden-neurons?model=lesson-net&trun={run['id']}")
+    expect(page.locator("#ideal-maps canvas")).to_have_count(8)
+    expect(page.locator("body")).to_have_attribute("data-learned", "1")
+    expect(page.locator("body")).to_have_attribute("data-frames", re.compile(r"^([2-9]|\d\d+)"), timeout=30_000)
+    slider = page.locator("#timeline")
+    slider.fill("0")
+    slider.dispatch_event("input")
+    expect(page.locator("body")).to_have_attribute("data-frame", "0")
+    expect(page).to_have_url(re.compile(r"trun=r\d+"))
+    shot(page, "8-hidden-neurons")
+
+
+def test_every_lesson_fits_a_phone(browser: Browser, server: str):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
     try:
         pg = context.new_page()
-        pg.goto(f"{server}/lessons/{slug}?model=lesson-net")
-        pg.wait_for_load_state("networkidle")
-        overflow = pg.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
-        assert overflow <= 0, f"{slug} is {overflow}px wider than a 390px phone"
-        if slug in ("downhill-2d", "which-nudges-matter"):
-            shot(pg, f"phone-{slug}")
+        for slug in SLUGS:
+            pg.goto(f"{server}/lessons/{slug}?model=lesson-net")
+            pg.wait_for_timeout(300)
+            overflow = pg.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
+            assert overflow <= 0, f"{slug} is {overflow}px wider than a 390px phone"
+            if slug in ("downhill-2d", "which-nudges-matter", "hidden-neurons"):
+                shot(pg, f"phone-{slug}")
     finally:
         context.close()

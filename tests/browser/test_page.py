@@ -160,6 +160,12 @@ def test_a_run_started_from_the_form_fills_the_chart_and_changes_the_weights(ser
     assert heatmap_pixels(page) != before, "the weight heatmaps change while the run trains"
     assert "epoch" in page.text_content("#run-status")
     shot(page, "studio-new-run")
+    for button, state in (("pause", "paused"), ("resume", "running"), ("stop", "stopped")):
+        page.click(f"#run-panel [data-action={button}]")
+        page.wait_for_function(f"document.querySelector('#run-status .state').textContent === '{state}'",
+                               timeout=10_000)
+        assert get_json(f"{server}/api/runs/{run_id}")["status"] == state
+    assert page.is_disabled("#run-panel [data-action=pause]"), "a stopped run cannot be paused"
 
 
 def test_a_saved_model_answers_when_the_url_names_it(server: str, page: Page) -> None:
@@ -235,7 +241,9 @@ def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: 
         with server_on(port, tmp_path):
             pg.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
             assert pg.is_hidden("#live-banner")
-            pg.wait_for_function("Number(document.querySelector('#cost-chart').dataset.points) > 0",
-                                 timeout=15_000)
+            # The status line speaks of the new server's run again (ids restart at r1 after a restart).
+            pg.wait_for_function("document.querySelector('#run-status .part')?.textContent.includes('(r1)')",
+                                 timeout=10_000)
+            context.close()   # before the server stops, so it need not wait for the socket to close
     finally:
         context.close()

@@ -1,0 +1,96 @@
+"""The fast training path computes the textbook's maths: the shortcuts taken for speed (the step folded
+into the output error, one sigma' pass over every layer, tanh for the sigmoid, reused buffers) are
+checked against the yardsticks in bench/ and against plain formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.nn.functions import ReLU, Sigmoid
+from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.optim import SGD
+from app.training.threads import pin_blas_threads
+from bench.plain import PlainNetwork
+from bench.reference import ReferenceNetwork
+
+pin_blas_threads()
+
+SIZES = [20, 8, 7, 10]
+
+
+def batch(rng: np.random.Generator, n: int = 10, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    return rng.random((n, SIZES[0])).astype(dtype), one_hot(rng.integers(0, 10, n), 10, dtype)
+
+
+def test_sgd_matches_the_textbook_per_example_loop():
+    rng = np.random.default_rng(0)
+    ref, net = ReferenceNetwork(SIZES, seed=3), Network(SIZES, dtype=np.float64)
+    for k in range(3):
+        net.W[k][...] = ref.weights[k]
+    sgd = SGD(net, 3.0)
+    for _ in range(20):
+        x, y = batch(rng)
+        ref.update_mini_batch([(x[i].reshape(-1, 1), y[i].reshape(-1, 1)) for i in range(len(x))], 3.0)
+        sgd.step(with_bias_column(x), y)
+    for k in range(3):
+        np.testing.assert_allclose(net.W[k], ref.weights[k], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(net.b[k], ref.biases[k].ravel(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sgd_matches_the_plain_vectorised_loop(dtype):
+    rng = np.random.default_rng(1)
+    plain, net = PlainNetwork(SIZES, seed=4, dtype=dtype), Network(SIZES, dtype=dtype)
+    for k in range(3):
+        net.W[k][...] = plain.weights[k]
+    sgd = SGD(net, 0.5)
+    for _ in range(20):
+        x, y = batch(rng, dtype=dtype)
+        plain.update_mini_batch(x, y, 0.5)
+        sgd.step(with_bias_column(x), y, 0.5)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for k in range(3):
+        np.testing.assert_allclose(net.W[k], plain.weights[k], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("activation,cost", [("sigmoid", "quadratic"), ("relu", "quadratic"),
+                                             ("relu", "cross_entropy"), ("sigmoid", "cross_entropy")])
+def test_scale_multiplies_the_gradient_and_outputs_match_forward(activation, cost):
+    rng = np.random.default_rng(2)
+    net = Network(SIZES, activation, cost, seed=5, dtype=np.float64)
+    x, y = batch(rng)
+    plain_grad, scaled = np.zeros_like(net.params), np.zeros_like(net.params)
+    out = net.gradient(with_bias_column(x), y, plain_grad).copy()
+    net.gradient(with_bias_column(x), y, scaled, scale=-0.37)
+    np.testing.assert_allclose(scaled, -0.37 * plain_grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out, net.predict(x), rtol=1e-12)
+
+
+def test_buffers_follow_a_change_of_batch_size():
+    """The last mini-batch of an epoch can be smaller: results must not depend on the previous size."""
+    rng = np.random.default_rng(3)
+    net = Network(SIZES, dtype=np.float64)
+    grad, fresh = np.zeros_like(net.params), np.zeros_like(net.params)
+    for n in (10, 3, 10, 1):
+        x, y = batch(rng, n)
+        net.gradient(with_bias_column(x), y, grad)
+        net.copy().gradient(with_bias_column(x), y, fresh)
+        np.testing.assert_array_equal(grad, fresh)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_never_overflows_and_saturates_cleanly(dtype):
+    z = np.array([[-1e30, -1e4, -100.0, -20.0, 0.0, 20.0, 100.0, 1e4, 1e30]], dtype)
+    out = np.empty_like(z)
+    with np.errstate(all="raise"):
+        Sigmoid.fn(z.copy(), out)
+    expected = 1.0 / (1.0 + np.exp(-np.clip(z.astype(np.float64), -700, 700)))
+    np.testing.assert_allclose(out, expected, atol=1e-7 if dtype == np.float32 else 1e-15)
+    assert out[0, 0] == 0.0 and out[0, -1] == 1.0
+
+
+def test_primes_are_the_derivatives():
+    a = np.array([[0.0, 0.25, 0.5, 1.0]])
+    np.testing.assert_allclose(Sigmoid.prime(a, np.empty_like(a)), a * (1 - a))
+    np.testing.assert_array_equal(ReLU.prime(np.array([[0.0, 2.0]]), np.empty((1, 2))), [[0.0, 1.0]])
