@@ -2,10 +2,11 @@
 
     python bench/bench_live_clients.py [--clients 50] [--window 8] [--rounds 2]
 
-A real `digit-studio serve` on 127.0.0.1 trains the video's network (a 500-epoch run, so it outlasts us). We alternate windows with no
-client and windows with N WebSocket clients connected (reading everything, sending a new drawing
-every 1-3 s), and compare the examples per second the run reports: same server, same run, the
-windows interleaved so drift (another process on the machine) hits both sides. Goal: <= 10% slower.
+A real `digit-studio serve` on 127.0.0.1 trains the video's network (500 epochs: it outlasts us).
+We alternate windows with no client and windows with N WebSocket clients connected (reading
+everything, sending a new drawing every 1-3 s), and compare the examples per second the run
+reports: same server, same run, the windows interleaved so that drift (another process on the
+machine) hits both sides. Goal: <= 10% slower.
 """
 
 from __future__ import annotations

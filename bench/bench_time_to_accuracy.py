@@ -117,7 +117,8 @@ def main() -> None:
         else:
             seen = r.trainer.examples_seen if r.trainer else 0
             n_train = r.trainer.steps_per_epoch() * r.config.batch_size if r.trainer else 1
-            print(f"{r.name:9s} {r.target:7.0%}  not reached: stopped after {r.trainer.train_seconds:.0f} s "
+            why = "the recipe ended" if r.trainer and not r.trainer.stopped else "capped"
+            print(f"{r.name:9s} {r.target:7.0%}  not reached ({why}) after {r.trainer.train_seconds:.0f} s "
                   f"of training ({seen / n_train:.1f} epochs, {len(r.history)} checks; best seen {best:.2%})"
                   if r.trainer else f"{r.name:9s} did not run")
     print("train s: the Trainer's clock (SGD steps only). wall s / CPU s: everything from run() on "

@@ -28,7 +28,8 @@ class FakeManager:
         return list(reversed(self.runs))
 
     def create(self, config, name=None):
-        run = SimpleNamespace(id=f"r{len(self.runs) + 1}", config=config.validate(), status="running", name=name)
+        run = SimpleNamespace(id=f"r{len(self.runs) + 1}", config=config.validate(), status="running",
+                              name=name)
         self.runs.append(run)
         return run
 
@@ -98,12 +99,18 @@ def test_timeline_of_a_real_run(client):
     body = client.get("/api/lessons/timeline", params={"run": run["id"]}).json()
     assert body["run"]["status"] == "finished"
     assert len(body["frames"]) >= 2 and len(body["frames"]) >= len(first["frames"])
-    last = client.get("/api/lessons/timeline/frame", params={"run": run["id"], "index": len(body["frames"]) - 1})
+    newest = len(body["frames"]) - 1
+    last = client.get("/api/lessons/timeline/frame", params={"run": run["id"], "index": newest})
     assert last.json()["type"] == "weights" and len(last.json()["neurons"]) == 16
     missing = client.get("/api/lessons/timeline/frame", params={"run": run["id"], "index": 10_000})
     assert missing.status_code == 404 and "frames" in missing.json()["detail"]
     assert client.get("/api/lessons/timeline", params={"run": "r404"}).status_code == 404
     ideal = client.get("/api/lessons/hidden/ideal").json()
     assert ideal["type"] == "weights" and len(ideal["names"]) == len(ideal["neurons"]) == 8
+    # lesson 1 on a run's live weights: its test accuracy is the one the trainer itself reported
+    final = client.get(f"/api/runs/{run['id']}").json()["metrics"]
+    live = client.get("/api/lessons/test-cost", params={"run": run["id"]}).json()
+    assert live["accuracy"] == pytest.approx(final["test_accuracy"], abs=1e-4)
+    assert live["model"]["kind"] == "run" and live["model"]["step"] == final["step"]
     weights = client.get("/api/lessons/weights", params={"run": run["id"], "neurons": 4}).json()
     assert weights["neurons"] == [0, 1, 2, 3] and weights["model"]["kind"] == "run"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .decode import EmptyDrawingError, ImageError
 
@@ -22,7 +22,6 @@ MIN_CONTRAST = 0.08       # ink must differ from the background by 8% of full sc
 INK_LEVEL = 0.2           # what counts as ink when finding the bounding box
 NOISE_LEVEL = 0.05        # below this, paper texture and JPEG noise are cleared to 0
 STEP_SIDE = 64            # steps sent back for display are reduced to this size
-_INK_LUT = bytes(255 if v > INK_LEVEL * 255 else 0 for v in range(256))
 
 
 @dataclass(frozen=True)
@@ -34,37 +33,39 @@ class Preprocessed:
 def preprocess(image: Image.Image, keep_steps: bool = False) -> Preprocessed:
     """Return the 28x28 MNIST-like input for a drawing or photo of one digit (and, if asked, the
     intermediate images, each 0..1). Raises ImageError (422) if there is no ink to see."""
-    ink = ink_image(image)
-    cropped = crop_to_ink(ink)
+    grey, levels = grey_and_ink_levels(image)
+    cropped = crop_to_ink(grey, levels)
     scaled = scale_longer_side(cropped, BOX)
     centred = centre_of_mass_field(scaled)
     steps = None
     if keep_steps:
-        steps = {"grey": _for_display(ink), "cropped": _for_display(cropped), "scaled": scaled,
+        steps = {"grey": _for_display(levels[grey]), "cropped": _for_display(cropped), "scaled": scaled,
                  "centred": centred}
     return Preprocessed(centred, steps)
 
 
-def ink_image(image: Image.Image) -> Image.Image:
-    """Return a grey image (mode L) where 255 = full ink and 0 = background, whichever the ink
-    polarity and with any alpha composited. The background level is read from the image border.
-    The work stays in Pillow (C) at full size; NumPy only sees the small border strips."""
+def grey_and_ink_levels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Return the image's grey levels (h, w) uint8 and a lookup table (256,) uint8 that maps a grey
+    level to ink: 255 = full ink, 0 = background, whichever the ink polarity (the background level
+    is read from the image border), with faint noise cleared. Any alpha is composited first.
+    (A table, not a new image: only the ink's bounding box is ever looked up, which is cheaper.)"""
     if max(image.size) > WORK_SIDE:
         image = image.convert("RGBA").reduce(-(-max(image.size) // WORK_SIDE))
-    grey = _composite_grey(image)
-    a = np.asarray(grey)
-    border = np.concatenate([a[:2].ravel(), a[-2:].ravel(), a[:, :2].ravel(), a[:, -2:].ravel()])
+    grey = np.asarray(_composite_grey(image))
+    border = np.concatenate([grey[:2].ravel(), grey[-2:].ravel(), grey[:, :2].ravel(), grey[:, -2:].ravel()])
     background = int(np.median(border))
-    if background >= 128:  # dark ink on a light background: turn it into light on dark, like MNIST
-        grey, background = ImageOps.invert(grey), 255 - background
-    peak = int(np.asarray(grey).max())
+    values = np.arange(256, dtype=np.float64)
+    if background >= 128:  # dark ink on a light background: read it as light on dark, like MNIST
+        values, background = 255 - values, 255 - background
+        peak = 255 - int(grey.min())
+    else:
+        peak = int(grey.max())
     contrast = peak - background
     if contrast < MIN_CONTRAST * 255:
         raise EmptyDrawingError()
-    # One lookup table: remove the background, stretch the ink to full scale, clear faint noise.
-    levels = np.clip((np.arange(256) - background) * (255.0 / contrast), 0, 255).round()
+    levels = np.clip((values - background) * (255.0 / contrast), 0, 255).round()
     levels[levels < NOISE_LEVEL * 255] = 0
-    return grey.point(levels.astype(np.uint8).tobytes(), "L")
+    return grey, levels.astype(np.uint8)
 
 
 def _composite_grey(image: Image.Image) -> Image.Image:
@@ -84,21 +85,30 @@ def _composite_grey(image: Image.Image) -> Image.Image:
     return Image.composite(lum, background, alpha)
 
 
-def crop_to_ink(ink: Image.Image) -> Image.Image:
-    """Return the smallest rectangle holding every pixel above INK_LEVEL."""
-    box = ink.point(_INK_LUT, "L").getbbox()
-    if box is None:
+def crop_to_ink(grey: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Return the ink (float32 0..1) inside the smallest rectangle holding every pixel above INK_LEVEL."""
+    # The table is monotonic (ink grows one way with the grey level), so "is ink" is one comparison.
+    inky = np.flatnonzero(levels > INK_LEVEL * 255)
+    if inky.size == 0:
         raise EmptyDrawingError()
-    return ink.crop(box)
+    ink_mask = grey <= inky[-1] if levels[0] > levels[255] else grey >= inky[0]
+    rows = np.flatnonzero(ink_mask.any(axis=1))
+    if rows.size == 0:
+        raise EmptyDrawingError()
+    cols = np.flatnonzero(ink_mask[rows[0]:rows[-1] + 1].any(axis=0))
+    box = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return levels[box].astype(np.float32) * np.float32(1 / 255)
 
 
-def scale_longer_side(crop: Image.Image, side: int) -> np.ndarray:
+def scale_longer_side(crop: np.ndarray, side: int) -> np.ndarray:
     """Return crop resized (anti-aliased) so its longer side is `side`, keeping the aspect ratio,
     as float32 0..1; the strongest ink is brought back to 1, as thin pen strokes fade when shrunk."""
-    w, h = crop.size
+    h, w = crop.shape
     factor = side / max(h, w)
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    scaled = np.asarray(crop.convert("F").resize(size, Image.Resampling.LANCZOS))
+    # reducing_gap: box-reduce by a whole factor first, then Lanczos; same picture, a fraction of the time.
+    image = Image.fromarray(np.ascontiguousarray(crop))
+    scaled = np.asarray(image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
     scaled = np.clip(scaled, 0.0, None)
     peak = float(scaled.max())
     if peak <= 0:
@@ -138,9 +148,13 @@ def pixels_to_input(pixels: object) -> np.ndarray:
     return array.reshape(28, 28).astype(np.float32)
 
 
-def _for_display(image: Image.Image) -> np.ndarray:
-    """Return image (mode L) as 0..1, reduced (area-averaged) to at most STEP_SIDE px on its longer side."""
-    if max(image.size) > STEP_SIDE:
-        image = image.copy()
-        image.thumbnail((STEP_SIDE, STEP_SIDE), Image.Resampling.BOX)
-    return np.asarray(image, dtype=np.float32) / 255.0
+def _for_display(image: np.ndarray) -> np.ndarray:
+    """Return image (uint8 0..255 or float 0..1) as float32 0..1, reduced (area-averaged) to at most
+    STEP_SIDE px on its longer side."""
+    image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+    h, w = image.shape
+    if max(h, w) <= STEP_SIDE:
+        return image
+    factor = STEP_SIDE / max(h, w)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX))

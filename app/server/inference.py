@@ -30,3 +30,21 @@ def describe(net: Network, x28: np.ndarray, model: dict[str, Any],
             "hidden": [rounded(a[0]) for a in layers[:-1]], "input": rounded(x28, 3),
             "model": model,
             "steps": {k: rounded(v, 3) for k, v in steps.items()} if steps is not None else None}
+
+
+def warm_up(net: Network | None) -> None:
+    """Run one drawing through decoding, preprocessing and (if given) a network, so the first real
+    request does not pay for Pillow's plugin loading and first-call set-up."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from app.imaging import open_image, preprocess
+
+    canvas = Image.new("RGBA", (56, 56), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(20, 10), (36, 10), (24, 46)], fill=(0, 0, 0, 255), width=5)
+    buf = io.BytesIO()
+    canvas.save(buf, "PNG")
+    x28 = preprocess(open_image(buf.getvalue())).input
+    if net is not None:
+        describe(net, x28, {})

@@ -22,6 +22,7 @@ from .api.routes import (
     predict,
     runs,
 )
+from .inference import warm_up
 from .live import LiveHub
 from .models import ModelRegistry
 from .runs import RunManager
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         registry = ModelRegistry(settings.models_dir, settings.saved_models_dir)
         app.state.models = registry
         app.state.default_model = pick_default_model(registry, settings)
+        default = registry.get(app.state.default_model).net if registry.has(app.state.default_model) else None
+        warm_up(default)
         app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir)
         app.state.live = LiveHub(app.state.runs)
         if settings.train_on_start:

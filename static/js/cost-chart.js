@@ -9,7 +9,7 @@ const AXIS = { stroke: "#101418", grid: { stroke: "#dde2e7" }, ticks: { stroke: 
 function axes(font, yLabel, yFormat) {
   return [
     { ...AXIS, font, labelFont: font, label: "epoch", size: 48, labelSize: 24 },
-    { ...AXIS, font, labelFont: font, label: yLabel, size: 64, labelSize: 24, values: yFormat },
+    { ...AXIS, font, labelFont: font, label: yLabel, size: 64, labelSize: 24, values: yFormat, space: 24 },
   ];
 }
 

@@ -109,6 +109,8 @@ function onMessage(msg) {
   } else if (msg.type === "status" && msg.run?.id === state.runId) {
     controls.update({ run: msg.run });
     labels();
+  } else if (msg.type === "error") {
+    console.warn("live channel:", msg.message);
   }
 }
 
@@ -126,9 +128,13 @@ async function pickRun() {
   return id;
 }
 
-/** Load a run's story so far (status, history) into the page; the live channel brings the rest. */
-async function showRun(id) {
-  const changed = id !== state.runId;
+/**
+ * Load a run's story so far (status, history) into the page; the live channel brings the rest.
+ * fresh: redraw the charts from the history even if the id is the same (after a server restart
+ * "r1" can be another run).
+ */
+async function showRun(id, fresh = false) {
+  const changed = fresh || id !== state.runId;
   state.runId = id;
   controls.setRuns(state.runs, id);
   if (!id) {
@@ -145,7 +151,7 @@ async function showRun(id) {
 async function beforeReconnect() {
   await api.health();                 // throws while the server is down: the channel waits and retries
   const id = await pickRun();
-  await showRun(id);
+  await showRun(id, true);
   return id;
 }
 

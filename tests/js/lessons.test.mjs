@@ -53,3 +53,16 @@ test("the log-scale slider maps its ends and round-trips", () => {
   assert.ok(Math.abs(s.toValue(1000) - 10) < 1e-9);
   assert.equal(s.toPos(s.toValue(500)), 500);
 });
+
+import { mergeColumns, pointsWith } from "../../static/js/lessons/overlay.js";
+
+test("two runs' histories share one x axis, with gaps where a run has no value", () => {
+  const a = [{ epoch: 1, train_accuracy: 0.5 }, { epoch: 2, train_accuracy: 0.8 }, { epoch: 3, train_accuracy: null }];
+  const b = [{ epoch: 2, train_accuracy: 0.1 }, { epoch: 0.5, train_accuracy: 0.05 }];
+  const [xs, ya, yb] = mergeColumns([{ points: a, field: "train_accuracy" }, { points: b, field: "train_accuracy" }]);
+  assert.deepEqual(xs, [0.5, 1, 2]);
+  assert.deepEqual(ya, [null, 0.5, 0.8]);
+  assert.deepEqual(yb, [0.05, null, 0.1]);
+  assert.deepEqual(pointsWith([{ epoch: NaN, x: 1 }, { epoch: 1 }], "x"), []);
+  assert.deepEqual(mergeColumns([{ points: [], field: "x" }]), [[], []]);
+});

@@ -55,5 +55,6 @@ test("the status line says state, epoch, examples, speed and accuracy", () => {
   assert.deepEqual(parts, ["demo (r2)", "epoch 2.46 / 30", "123,456 examples seen", "8,123 examples/s",
     "test accuracy 91.2%"]);
   assert.deepEqual(statusParts(null), ["no run", []]);
+  assert.equal(statusParts({ ...run, name: "r2" })[1][0], "run r2");
   assert.ok(statusParts({ ...run, status: "diverged", error: "cost became NaN" })[1].includes("cost became NaN"));
 });

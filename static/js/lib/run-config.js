@@ -35,7 +35,7 @@ export function statusParts(run, metrics) {
   if (!run) return ["no run", []];
   const m = metrics ?? run.metrics ?? {};
   const p = run.progress ?? {};
-  const parts = [`${run.name || run.id} (${run.id})`];
+  const parts = [run.name && run.name !== run.id ? `${run.name} (${run.id})` : `run ${run.id}`];
   if (Number.isFinite(p.epoch)) parts.push(`epoch ${p.epoch.toFixed(2)} / ${p.epochs}`);
   if (Number.isFinite(p.examples_seen)) parts.push(`${fmt.format(p.examples_seen)} examples seen`);
   if (Number.isFinite(m.examples_per_second)) parts.push(`${fmt.format(Math.round(m.examples_per_second))} examples/s`);
