@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
+from app.server.live import Outbox
 from tests.conftest import SEVEN, stroke_png
 from tests.support.server import running_server
 
@@ -182,3 +183,17 @@ def test_predict_with_live_weights_over_http(server):
     model = {k: r.json()["model"][k] for k in ("name", "kind", "sizes", "activation", "cost")}
     assert r.status_code == 200 and model == {
         "name": "r1", "kind": "run", "sizes": [784, 16, 16, 10], "activation": "sigmoid", "cost": "quadratic"}
+
+
+def test_an_outbox_keeps_only_the_newest_message_of_each_kind():
+    """What bounds a stalled client's memory: whatever it misses is replaced, never queued."""
+    async def fill():
+        box = Outbox()
+        for i in range(10_000):
+            for kind in ("metrics", "weights", "activations"):
+                box.put(kind, f"{kind} {i}")
+        box.put("status", "status 1")
+        assert len(box.pending) == 4 and box.ready.is_set()
+        assert box.take() == ["status 1", "metrics 9999", "weights 9999", "activations 9999"]
+        assert box.pending == {} and not box.ready.is_set()
+    asyncio.run(fill())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,7 @@ from .runs import RunManager
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+SWITCH_INTERVAL = 0.001
 
 
 def create_app(settings: Settings | None = None, manager: RunManager | None = None) -> FastAPI:
@@ -38,6 +40,10 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pin_blas_threads()
+        # A training thread holds the GIL most of the time; at the default 5 ms switch interval every
+        # await in a request could wait that long for it. 1 ms keeps requests quick; it costs the
+        # trainer nothing while no other thread asks for the GIL.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         registry = ModelRegistry(settings.models_dir, settings.saved_models_dir)
         app.state.models = registry
         app.state.default_model = pick_default_model(registry, settings)

@@ -38,6 +38,10 @@ def save_model(path: str | os.PathLike[str], net: Network, meta: dict[str, Any],
     meta_bytes = np.frombuffer(json.dumps(record, indent=1).encode(), dtype=np.uint8)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates the file 0600; a model is ordinary data, so give it the usual umask mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, params=net.params.astype(dtype), meta=meta_bytes)
             f.flush()

@@ -73,3 +73,4 @@ def running_server(*args: str, state_dir: Path | None = None, env: dict | None =
             yield url
         finally:
             _stop(proc)
+

@@ -7,16 +7,9 @@ import contextlib
 import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
 
-from app.imaging import (
-    EmptyDrawingError,
-    ImageError,
-    decode_data_url,
-    open_image,
-    pixels_to_input,
-    preprocess,
-)
+from app.imaging import EmptyDrawingError, ImageError, decode_data_url, pixels_to_input
+from app.server.api.routes.predict import image_input
 from app.server.encode import dumps, valid_neurons
 from app.server.live import Client
 from app.server.runs import clean_metrics
@@ -81,7 +74,7 @@ async def handle(client: Client, text: str) -> None:
 
 async def handle_draw(client: Client, message: dict) -> None:
     """Set the client's drawing (an empty one clears it) and answer with activations at once."""
-    image_input = None
+    seen = None  # the 28x28 made from a raw canvas, sent back so the page can show it
     try:
         if "pixels" in message:
             if message["pixels"] is None:
@@ -90,7 +83,8 @@ async def handle_draw(client: Client, message: dict) -> None:
             x28 = pixels_to_input(message["pixels"])
         elif isinstance(message.get("image"), str):
             data = decode_data_url(message["image"])
-            x28 = image_input = (await run_in_threadpool(lambda: preprocess(open_image(data)))).input
+            x28, _ = await image_input(data, False)
+            seen = x28
         else:
             raise ValueError("a draw message needs 'pixels' (784 numbers in 0..1, or null) "
                              "or 'image' (a data URL)")
@@ -98,4 +92,4 @@ async def handle_draw(client: Client, message: dict) -> None:
         client.drawing = None
         return
     client.drawing = x28.reshape(784)
-    client.answer_drawing(image_input)
+    client.answer_drawing(seen)
