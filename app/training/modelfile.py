@@ -19,6 +19,16 @@ from numpy.typing import DTypeLike
 from app.nn.network import Network
 
 FORMAT = "digit-studio-model/1"
+
+
+def _read_umask() -> int:
+    # The only way to read the umask is to set it; do it once at import, before server threads start.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 # Bounds on what we read: the largest network the config allows (784-1024x4-10) is ~4M parameters.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024
@@ -39,9 +49,7 @@ def save_model(path: str | os.PathLike[str], net: Network, meta: dict[str, Any],
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp creates the file 0600; a model is ordinary data, so give it the usual umask mode.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, params=net.params.astype(dtype), meta=meta_bytes)
             f.flush()
