@@ -13,20 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app.nn.network import Network
 from app.training.modelfile import save_model
-from tests.support.server import REPO, running_server
+from tests.browser.conftest import PHONE, shot
+from tests.support.server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO / "artifacts"
-PROJECTOR = {"width": 1920, "height": 1080}
-PHONE = {"width": 390, "height": 844}
 SLUGS = ["cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise",
          "random-labels", "many-valleys", "hidden-neurons"]
 
@@ -40,30 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PROJECTOR)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def shot(pg: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"lesson-{name}.png"), full_page=True)
-
-
 def click_at(pg: Page, selector: str, fx: float, fy: float) -> None:
     """Click at a fraction (fx, fy) of an element's box."""
     box = pg.locator(selector).bounding_box()
@@ -75,7 +46,7 @@ def test_index_links_every_lesson(page: Page, server: str):
     page.goto(f"{server}/lessons")
     for slug in SLUGS:
         expect(page.locator(f'a[href="/lessons/{slug}"]')).to_be_visible()
-    shot(page, "index")
+    shot(page, "lesson-index")
 
 
 def test_cost_of_one_example(page: Page, server: str):
@@ -88,7 +59,7 @@ def test_cost_of_one_example(page: Page, server: str):
     expect(page).to_have_url(re.compile(r"index=5"))
     expect(page.locator("#cost-table tr.wanted")).to_have_count(1)
     assert page.locator("#example-index").input_value() == "5"
-    shot(page, "1-cost")
+    shot(page, "lesson-1-cost")
     # draw a "1" and call it a 1: the wanted row follows the chosen label
     page.click("#mode-draw")
     page.select_option("#drawn-label", "1")
@@ -102,7 +73,7 @@ def test_cost_of_one_example(page: Page, server: str):
     expect(page.locator('#cost-table tr.wanted[data-digit="1"]')).to_have_count(1)
     expect(page).to_have_url(re.compile(r"mode=draw"))
     assert label_4 in "0123456789"
-    shot(page, "1-cost-drawn")
+    shot(page, "lesson-1-cost-drawn")
 
 
 def test_downhill_1d(page: Page, server: str):
@@ -113,7 +84,7 @@ def test_downhill_1d(page: Page, server: str):
     expect(page.locator("#ball-outcome")).to_have_text("settled in a valley", timeout=10_000)
     expect(page).to_have_url(re.compile(r"x=-\d"))
     page.wait_for_timeout(600)   # let the ball roll on screen
-    shot(page, "2-downhill-1d")
+    shot(page, "lesson-2-downhill-1d")
     # the URL restores the ball, and a huge rate diverges
     page.goto(page.url.replace("lr=0.08", "lr=2.5"))
     expect(page.locator("body")).to_have_attribute("data-balls", "1")
@@ -132,7 +103,7 @@ def test_downhill_2d(page: Page, server: str):
     expect(page.locator("body")).to_have_attribute("data-paths", "1")
     expect(page.locator("#path-outcome")).to_have_text("settled in a valley")
     expect(page).to_have_url(re.compile(r"starts=-\d"))
-    shot(page, "3-downhill-2d")
+    shot(page, "lesson-3-downhill-2d")
 
 
 def test_which_nudges_matter(page: Page, server: str):
@@ -143,7 +114,7 @@ def test_which_nudges_matter(page: Page, server: str):
     page.click("#next-example")
     expect(page.locator("body")).to_have_attribute("data-loaded", "2")
     expect(page).to_have_url(re.compile(r"index=3"))
-    shot(page, "4-nudges")
+    shot(page, "lesson-4-nudges")
 
 
 def test_random_noise(page: Page, server: str):
@@ -156,7 +127,7 @@ def test_random_noise(page: Page, server: str):
     page.select_option("#noise-kind", "blank")
     expect(page).to_have_url(re.compile(r"kind=blank"))
     expect(page.locator("#new-noise")).to_be_disabled()
-    shot(page, "5-noise")
+    shot(page, "lesson-5-noise")
 
 
 def test_random_labels(page: Page, server: str):
@@ -167,7 +138,7 @@ def test_random_labels(page: Page, server: str):
         expect(page.locator(f"#status-{key}")).to_contain_text("finished", timeout=60_000)
     expect(page.locator("#accuracy-chart")).to_have_attribute("data-points", re.compile(r"^[1-9]"))
     expect(page.locator("#start-runs")).to_be_disabled()  # opening it again rejoins, never restarts
-    shot(page, "6-random-labels")
+    shot(page, "lesson-6-random-labels")
     page.reload()
     expect(page.locator("#status-shuffled")).to_contain_text("finished")
     runs = page.evaluate("fetch('/api/runs').then(r => r.json())")
@@ -180,7 +151,7 @@ def test_many_valleys(page: Page, server: str):
     page.click("#start-seeds")
     expect(page.locator("#accuracy-list")).to_have_text(re.compile(r"^\d+\.\d%, \d+\.\d%$"), timeout=90_000)
     expect(page.locator(".run-card .heatmaps canvas")).to_have_count(16)
-    shot(page, "7-many-valleys")
+    shot(page, "lesson-7-many-valleys")
 
 
 def test_hidden_neurons(page: Page, server: str):
@@ -198,7 +169,7 @@ def test_hidden_neurons(page: Page, server: str):
     slider.dispatch_event("input")
     expect(page.locator("body")).to_have_attribute("data-frame", "0")
     expect(page).to_have_url(re.compile(r"trun=r\d+"))
-    shot(page, "8-hidden-neurons")
+    shot(page, "lesson-8-hidden-neurons")
 
 
 def test_every_lesson_fits_a_phone(browser: Browser, server: str):
@@ -211,6 +182,6 @@ def test_every_lesson_fits_a_phone(browser: Browser, server: str):
             overflow = pg.evaluate("document.documentElement.scrollWidth") - PHONE["width"]
             assert overflow <= 0, f"{slug} is {overflow}px wider than a 390px phone"
             if slug in ("downhill-2d", "which-nudges-matter", "hidden-neurons"):
-                shot(pg, f"phone-{slug}")
+                shot(pg, f"lesson-phone-{slug}")
     finally:
         context.close()

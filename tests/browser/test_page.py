@@ -19,18 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.browser.conftest import PHONE, PROJECTOR, shot
 from tests.support.server import REPO, _healthy, _stop, free_port, running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-ARTIFACTS = REPO / "artifacts"
-DESK = {"width": 1920, "height": 1080}
-PHONE = {"width": 390, "height": 844}
 
 # Strokes in canvas fractions (0..1): a slightly slanted "1" and an oval "0", as people draw them.
 ONE = [[(0.52 + 0.002 * i, 0.14 + 0.036 * i) for i in range(21)]]
@@ -54,30 +49,6 @@ def post_json(url: str, body: dict):
 def server() -> Iterator[str]:
     with running_server() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESK)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def shot(pg: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def draw(pg: Page, strokes) -> None:
@@ -229,7 +200,7 @@ def server_on(port: int, state_dir: Path, crash: bool = False) -> Iterator[str]:
 def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: Browser,
                                                                        tmp_path: Path) -> None:
     port = free_port()
-    context = browser.new_context(viewport=DESK)
+    context = browser.new_context(viewport=PROJECTOR)
     pg = context.new_page()
     try:
         with server_on(port, tmp_path, crash=True) as url:
