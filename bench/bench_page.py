@@ -52,7 +52,7 @@ PROBE = """() => {
 
 def page_weight(browser: Browser, url: str) -> dict:
     """Return raw and gzipped bytes of the HTML, JS and CSS the page loads."""
-    context = browser.new_context(viewport=DESK)
+    context = browser.new_context(bypass_csp=True, viewport=DESK)
     page = context.new_page()
     urls: list[tuple[str, str]] = []
     page.on("response", lambda r: urls.append((r.request.resource_type, r.url))
@@ -84,7 +84,7 @@ def first_paint(browser: Browser, url: str, runs: int) -> dict:
 def paints(browser: Browser, url: str, runs: int) -> dict:
     fp, fcp = [], []
     for _ in range(runs + 1):   # the first load warms the server (templates, static files)
-        context = browser.new_context(viewport=DESK)
+        context = browser.new_context(bypass_csp=True, viewport=DESK)
         page = context.new_page()
         page.goto(url, wait_until="load")
         page.wait_for_function("performance.getEntriesByName('first-contentful-paint').length > 0")
@@ -109,7 +109,7 @@ def draw_digit(page) -> None:
 
 def live_view(browser: Browser, url: str, seconds: float) -> dict:
     """Return the live view's update rate and main-thread load while the watched run trains."""
-    context = browser.new_context(viewport=DESK)
+    context = browser.new_context(bypass_csp=True, viewport=DESK)
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)

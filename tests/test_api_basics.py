@@ -9,7 +9,7 @@ from app.server.settings import Settings
 
 
 def test_health(client):
-    assert client.get("/api/health").json() == {"status": "ok", "runs": 0, "models": 1}
+    assert client.get("/api/health").json() == {"status": "ok", "runs": 0, "models": 1, "problems": []}
 
 
 def test_models_lists_shipped_models_with_their_figures(client):

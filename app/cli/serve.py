@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--models-dir", type=Path, default=None,
                    help="shipped models folder (default models/ or $DIGIT_STUDIO_MODELS)")
     p.add_argument("--max-runs", type=int, default=2, help="runs that may train at once (default 2)")
+    p.add_argument("--token", default=None,
+                   help="teacher token for starting, stopping and saving runs (default $DIGIT_STUDIO_TOKEN; "
+                        "if neither is set, one is generated and printed when --host is not loopback)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=run)
 
@@ -36,13 +39,27 @@ def run(args: argparse.Namespace) -> int:
     if args.max_runs < 1:
         fail(f"--max-runs must be at least 1, got {args.max_runs}")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    overrides = {key: getattr(args, key) for key in ("state_dir", "models_dir") if getattr(args, key)}
+    overrides = {key: getattr(args, key) for key in ("state_dir", "models_dir", "token")
+                 if getattr(args, key)}
     settings = Settings(host=args.host, port=args.port, train_on_start=not args.no_train,
                         max_concurrent_runs=args.max_runs, data_dir=args.data_dir, **overrides)
     app = create_app(settings)
+    announce_token(app.state.token, app.state.token_generated, settings.host)
     # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.
     # No permessage-deflate: compressing every frame for every client was measured to take most of
     # the event loop's time with 50 clients (zlib, per connection), and that time is taken from training.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
                 ws_max_size=8 * 1024 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5)
     return 0
+
+
+def announce_token(token: str | None, generated: bool, host: str) -> None:
+    """Print who may change runs: the generated token (the teacher needs to see it), or where it came from."""
+    if token is None:
+        print(f"Listening on {host} only: anyone on this machine may start and stop runs (no token).",
+              flush=True)
+    elif generated:
+        print(f"Teacher token (needed to start, stop and save runs): {token}\n"
+              "  Set $DIGIT_STUDIO_TOKEN or --token to choose your own.", flush=True)
+    else:
+        print("Teacher token set: starting, stopping and saving runs need it.", flush=True)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -27,6 +28,7 @@ from .inference import warm_up
 from .live import LiveHub
 from .models import ModelRegistry
 from .runs import RunManager
+from .security import SecurityMiddleware, document_error_shapes, resolve_token, validation_error
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,10 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         app.state.default_model = pick_default_model(registry, settings)
         default = registry.get(app.state.default_model).net if registry.has(app.state.default_model) else None
         warm_up(default)
-        app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir)
+        app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir,
+                                               state_dir=settings.state_dir)  # issue 6: persistence
+        if app.state.runs.store is not None:
+            registry.attach(app.state.runs.store)
         app.state.live = LiveHub(app.state.runs)
         if settings.train_on_start:
             app.state.runs.create(TrainConfig(), name="default")
@@ -62,13 +67,28 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
     app = FastAPI(title="Digit Studio", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Train a small neural network on MNIST and watch it learn. See docs/api.md.")
     app.state.settings = settings
+    app.state.token, app.state.token_generated = resolve_token(settings.host, settings.token)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
     for module in (health, models, runs, live, predict, pages):
         app.include_router(module.router)
     app.include_router(lessons.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
+    add_middleware(app, settings)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     return app
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Security headers and body limits on every response; CORS only if origins were configured
+    (without it, browsers keep other sites' pages from reading the API: same-origin by default)."""
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(SecurityMiddleware, image_limit=predict.MAX_BODY, docs_csp=pages.DOCS_CSP)
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    document_error_shapes(app)
 
 
 def pick_default_model(registry: ModelRegistry, settings: Settings) -> str:

@@ -2,6 +2,11 @@
 
 Loaded networks are cached by file modification time, so a model re-saved under the same name is
 picked up without a restart, and a prediction never reads a file.
+
+Saved models are also rows of the `models` table (app/server/store.py). The file is written first
+(atomically) and the row second, so a crash between the two leaves a complete file without a row,
+which `attach` registers at the next start from the file's own metadata. Unreadable files are logged,
+left out of the list and named in `problems()` (GET /api/health).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import Any
 
 from app.nn.network import Network
 from app.training.modelfile import ModelFileError, load_model, save_model
+
+from .checkpoints import remove_stale_temporaries
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,42 @@ class ModelRegistry:
         self.shipped_dir, self.saved_dir = Path(shipped_dir), Path(saved_dir)
         self._cache: dict[tuple[str, str], tuple[float, LoadedModel]] = {}
         self._lock = threading.Lock()
+        self.store: Store | None = None
+        self._broken: dict[Path, str] = {}     # unreadable file -> why
+
+    def attach(self, store: Store) -> None:
+        """Keep saved models in `store` from now on; register complete files that have no row yet
+        (the server died between writing the file and the row), and report rows whose file is gone."""
+        self.store = store
+        if self.saved_dir.is_dir():
+            remove_stale_temporaries(self.saved_dir)
+        rows = store.models()
+        for name, (kind, path) in self._paths().items():
+            if kind != "saved":
+                continue
+            try:
+                model = self._load(name, kind, path)
+            except ModelFileError:
+                continue  # list() reports it
+            if name not in rows or rows[name]["meta"] != model.meta:  # the file is the newer truth
+                log.warning("registering model %s from its file (the server stopped before its registry "
+                            "row was written)", name)
+                store.save_model(name, path.name, model.meta)
+        for message in self._missing_files():
+            log.error(message)
+        self.list()
+
+    def problems(self) -> list[str]:
+        """Return what is wrong with the model files (unreadable, or missing), as sentences."""
+        self.list()
+        with self._lock:
+            broken = [f"model file {path}: {why}" for path, why in sorted(self._broken.items())]
+        return broken + self._missing_files()
+
+    def _missing_files(self) -> list[str]:
+        rows = self.store.models() if self.store is not None else {}
+        return [f"model {name}: registered but its file {self.saved_dir / row['file']} is missing"
+                for name, row in sorted(rows.items()) if not (self.saved_dir / row["file"]).is_file()]
 
     def _paths(self) -> dict[str, tuple[str, Path]]:
         """Return name -> (kind, path); a saved model never hides a shipped one of the same name."""
@@ -65,12 +109,16 @@ class ModelRegistry:
 
     def list(self) -> list[LoadedModel]:
         """Return every readable model, shipped first; unreadable files are logged and left out."""
-        models = []
+        models, broken = [], {}
         for name, (kind, path) in self._paths().items():
             try:
                 models.append(self._load(name, kind, path))
             except ModelFileError as exc:
-                log.warning("skipping model %s: %s", path, exc)
+                broken[path] = str(exc)
+                if path not in self._broken:  # once per file, not on every listing
+                    log.error("skipping model %s: %s", path, exc)
+        with self._lock:
+            self._broken = broken
         return sorted(models, key=lambda m: (m.kind != "shipped", m.name))
 
     def get(self, name: str) -> LoadedModel:
@@ -105,5 +153,9 @@ class ModelRegistry:
             raise ValueError(f"{name!r} is not a valid model name ({NAME_RULE})")
         if (self.shipped_dir / f"{name}.npz").exists():
             raise ValueError(f"{name!r} is a shipped model; choose another name")
+        # File first (atomic rename), row second: a crash in between leaves a whole file, no row.
         path = save_model(self.saved_dir / f"{name}.npz", net, meta)
-        return self._load(name, "saved", path)
+        model = self._load(name, "saved", path)
+        if self.store is not None:
+            self.store.save_model(name, path.name, model.meta)
+        return model

@@ -3,6 +3,11 @@
 The training thread only ever calls `Run.publish(progress)`, which swaps in the latest immutable
 Progress (with its weight snapshot) and appends a metrics point under a lock. Readers (REST, live
 streams, predict ?run=ID) take the latest Progress and never touch the arrays being trained.
+
+With a Store (app/server/store.py) every run, status change and metrics point is kept in SQLite
+(points in batches, about once a second, by a flusher thread, so training never waits on the disk),
+and checkpoints (app/server/checkpoints.py) keep the weights. After a restart, runs that were queued,
+running or paused say `interrupted`; `resume` continues them from their last checkpoint.
 """
 
 from __future__ import annotations
@@ -13,98 +18,33 @@ import math
 import threading
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist, load_mnist
+from app.training.modelfile import ModelFileError
 from app.training.trainer import Diverged, Progress, Trainer
+
+from .checkpoints import Checkpoints
+from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
+from .store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_HISTORY = 5000
-ACTIVE = ("queued", "running", "paused")
+FLUSH_SECONDS = 1.0   # metrics points reach the database at least this often
 
 
 class RunStateError(Exception):
     """The run's status does not allow that action (the message says why)."""
 
 
-def clean_metrics(progress: Progress) -> dict[str, Any]:
-    """Return a progress report as JSON-safe numbers: NaN and infinity become None."""
-    point = progress.metrics()
-    for key, value in point.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            point[key] = None
-    return point
-
-
-class Run:
-    def __init__(self, run_id: str, name: str, config: TrainConfig):
-        self.id, self.name, self.config = run_id, name, config
-        self.created = datetime.now(UTC).isoformat(timespec="seconds")
-        self.status = "queued"
-        self.error: str | None = None
-        self.latest: Progress | None = None       # newest report, with its immutable snapshot
-        self.version = 0                          # bumps on every report and status change
-        self.trainer: Trainer | None = None
-        self.thread: threading.Thread | None = None
-        self._history: list[dict[str, Any]] = []
-        self._stride, self._reports = 1, 0
-        self._lock = threading.Lock()
-        self.pause_requested = False    # asked before the trainer existed
-        self.stop_requested = False
-
-    # Called from the training thread.
-    def publish(self, progress: Progress) -> None:
-        point = clean_metrics(progress)
-        with self._lock:
-            self.latest = progress
-            self._reports += 1
-            if self._reports % self._stride == 0 or progress.epoch_end or progress.final:
-                self._history.append(point)
-                if len(self._history) > MAX_HISTORY:
-                    self._thin()
-            self.version += 1
-
-    def _thin(self) -> None:
-        """Halve the history (keeping epoch ends and the last point) and record half as often from now."""
-        last = len(self._history) - 1
-        self._history = [p for i, p in enumerate(self._history)
-                         if i % 2 == 0 or i == last or p["epoch_end"] or p["final"]]
-        self._stride *= 2
-
-    def set_status(self, status: str, error: str | None = None) -> None:
-        with self._lock:
-            self.status, self.error = status, error or self.error
-            self.version += 1
-
-    def history(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._history)
-
-    @property
-    def ended(self) -> bool:
-        return self.status not in ACTIVE
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the public run object of docs/api.md."""
-        latest = self.latest
-        metrics = clean_metrics(latest) if latest is not None else None
-        return {"id": self.id, "name": self.name, "status": self.status, "config": self.config.to_dict(),
-                "created": self.created, "error": self.error,
-                "progress": {"epoch": latest.epoch if latest else 0.0, "epochs": self.config.epochs,
-                             "step": latest.step if latest else 0,
-                             "examples_seen": latest.examples_seen if latest else 0},
-                "metrics": metrics}
-
-
 class RunManager:
-    """Holds every run of this server; at most `max_concurrent` train at once, the rest wait in order."""
+    """Holds every run of this server; at most `max_concurrent` train at once, the rest wait in order.
+    With `state_dir`, runs, histories and checkpoints are kept there and reloaded at start."""
 
     def __init__(self, max_concurrent: int = 2, data_dir: Path | None = None,
-                 data_loader: Callable[[], Mnist] | None = None, report_seconds: float = 0.1):
+                 data_loader: Callable[[], Mnist] | None = None, report_seconds: float = 0.1,
+                 state_dir: Path | None = None):
         self.max_concurrent = max_concurrent
         self._load_data = data_loader or (lambda: load_mnist(data_dir))
         self._data: Mnist | None = None
@@ -112,9 +52,83 @@ class RunManager:
         self._runs: dict[str, Run] = {}
         self._queue: deque[Run] = deque()
         self._lock = threading.RLock()
-        self._ids = itertools.count(1)
         self.report_seconds = report_seconds
+        self.problems: list[str] = []          # what could not be read back (GET /api/health)
+        self.store: Store | None = None
+        self.checkpoints: Checkpoints | None = None
+        self._closed = threading.Event()
+        if state_dir is not None:
+            self.store = Store(state_dir)
+            self.problems.extend(self.store.problems)
+            self.checkpoints = Checkpoints(Path(state_dir) / "checkpoints")
+            self._reload()
+            threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
+        self._ids = itertools.count(max((int(i[1:]) for i in self._runs), default=0) + 1)
 
+    # Persistence ---------------------------------------------------------------------------------
+    def _reload(self) -> None:
+        """Bring back the stored runs; those that were training when the server died are `interrupted`."""
+        assert self.store is not None and self.checkpoints is not None
+        for row in self.store.runs():
+            run = Run(row.id, row.name, TrainConfig.from_dict(row.config))
+            run.created, run.status, run.error = row.created, row.status, row.error
+            latest = None
+            try:
+                latest = self.checkpoints.read(run.id)
+            except ModelFileError as exc:
+                message = f"checkpoint unreadable, skipped (the run restarts from scratch if resumed): {exc}"
+                log.error("run %s: %s", run.id, message)
+                self.problems.append(f"run {run.id}: {message}")
+                run.error = message
+            if row.status in ACTIVE:
+                where = f"epoch {math.floor(latest.epoch + 1e-9)}" if latest else "the start"
+                run.status = "interrupted"
+                run.error = (f"the server stopped while this run was {row.status}; resume it to continue "
+                             f"from {where}" + (f" ({run.error})" if run.error else ""))
+            run.restore(self.store.points(run.id), latest)
+            self._runs[run.id] = run
+            self._save(run)
+
+    def _save(self, run: Run) -> None:
+        """Record the run's status (and config, the first time) in the database."""
+        if self.store is not None:
+            run.persist = True
+            self.store.save_run(run.id, run.name, run.status, run.error, run.config.to_dict(), run.created)
+
+    def _set_status(self, run: Run, status: str, error: str | None = None) -> None:
+        run.set_status(status, error)
+        self._save(run)
+
+    def flush(self) -> None:
+        """Write every run's new metrics points to the database, in one transaction."""
+        if self.store is not None:
+            batch = [(run.id, p) for run in list(self._runs.values()) for p in run.take_unsaved()]
+            self.store.add_points(batch)
+
+    def _flush_forever(self) -> None:
+        while not self._closed.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except Exception:  # a full disk must not end the flusher for good
+                log.exception("could not write metrics to the database")
+
+    def _checkpoint(self, run: Run, progress: Progress | None) -> None:
+        """Write the run's checkpoint (and its points so far); a failure is logged, training goes on."""
+        if self.checkpoints is None or progress is None:
+            return
+        try:
+            self.checkpoints.write(run.id, progress, clean_metrics(progress), run.config.to_dict())
+            self.flush()
+        except Exception:
+            log.exception("could not write the checkpoint of run %s", run.id)
+
+    def _on_progress(self, run: Run, progress: Progress) -> None:
+        """The trainer's callback (training thread): publish, and checkpoint at each epoch end."""
+        run.publish(progress)
+        if progress.epoch_end:
+            self._checkpoint(run, progress)
+
+    # Runs ----------------------------------------------------------------------------------------
     def data(self) -> Mnist:
         """Return MNIST, loaded (and checksummed) once for all runs."""
         with self._data_lock:
@@ -129,6 +143,7 @@ class RunManager:
             run_id = f"r{next(self._ids)}"
             run = Run(run_id, name or run_id, config)
             self._runs[run_id] = run
+            self._save(run)
             self._queue.append(run)
             self._start_queued()
         return run
@@ -155,18 +170,38 @@ class RunManager:
             run.pause_requested = True
             if run.trainer is not None:
                 run.trainer.pause()
-            run.set_status("paused")
+            self._set_status(run, "paused")
+        self._checkpoint(run, run.latest)
         return run
 
     def resume(self, run_id: str) -> Run:
+        """Resume a paused run, or continue an interrupted one from its last checkpoint (it queues)."""
         with self._lock:
             run = self.get(run_id)
+            if run.status == "interrupted":
+                return self._continue(run)
             if run.status != "paused":
-                raise RunStateError(f"run {run_id} is {run.status}; only a paused run can be resumed")
+                raise RunStateError(f"run {run_id} is {run.status}; only a paused or interrupted run can "
+                                    "be resumed")
             run.pause_requested = False
             if run.trainer is not None:
                 run.trainer.resume()
-            run.set_status("running")
+            self._set_status(run, "running")
+        return run
+
+    def _continue(self, run: Run) -> Run:
+        """Queue an interrupted run to train on from the start of its checkpoint's epoch."""
+        latest = run.latest
+        start = math.floor(latest.epoch + 1e-9) if latest is not None else 0
+        run.resume_from = (latest.snapshot.copy(), start) if latest is not None else None
+        run.forget_after(start)
+        if self.store is not None:
+            self.store.drop_points_after(run.id, max((p["step"] for p in run.history()), default=-1))
+        run.stop_requested = run.pause_requested = run.shutting_down = False
+        run.trainer, run.error = None, None
+        self._set_status(run, "queued")
+        self._queue.append(run)
+        self._start_queued()
         return run
 
     def stop(self, run_id: str) -> Run:
@@ -177,30 +212,35 @@ class RunManager:
             run.stop_requested = True
             if run in self._queue:  # never started: it simply leaves the queue
                 self._queue.remove(run)
-                run.set_status("stopped")
+                self._set_status(run, "stopped")
             elif run.trainer is not None:
                 run.trainer.stop()
         return run
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every run and wait (up to `timeout` seconds each) for the threads to end."""
+        """Stop every run (they will say `interrupted` at the next start), wait (up to `timeout` seconds
+        each) for the threads to end, and write what is left to the database."""
         with self._lock:
+            for run in self._queue:
+                self._set_status(run, "interrupted", "the server stopped before this run started")
             self._queue.clear()
             for run in self._runs.values():
-                run.stop_requested = True
-                if run.trainer is not None:
+                if run.trainer is not None and not run.ended:
+                    run.shutting_down = True
                     run.trainer.stop()
-                elif run.status == "queued":
-                    run.set_status("stopped")
         for run in list(self._runs.values()):
             if run.thread is not None:
                 run.thread.join(timeout)
+        self._closed.set()
+        if self.store is not None:
+            self.flush()
+            self.store.close()
 
     def _start_queued(self) -> None:
         with self._lock:
             while self._queue and self._slots_taken() < self.max_concurrent:
                 run = self._queue.popleft()
-                run.set_status("running")
+                self._set_status(run, "running")
                 run.thread = threading.Thread(target=self._train, args=(run,), name=f"train-{run.id}",
                                               daemon=True)
                 run.thread.start()
@@ -212,7 +252,9 @@ class RunManager:
         """Body of a training thread: train, record how it ended, hand the slot to the next run."""
         status, error = "finished", None
         try:
-            trainer = Trainer(run.config, self.data(), run.publish, report_seconds=self.report_seconds)
+            network, start = run.resume_from or (None, 0)
+            trainer = Trainer(run.config, self.data(), lambda p: self._on_progress(run, p),
+                              report_seconds=self.report_seconds, network=network, start_epoch=start)
             with self._lock:
                 run.trainer = trainer
                 if run.pause_requested:
@@ -221,12 +263,16 @@ class RunManager:
                     trainer.stop()
             trainer.run()
             status = "stopped" if trainer.stopped else "finished"
+            if trainer.stopped and run.shutting_down:
+                status, error = "interrupted", "the server stopped while this run was training; resume it"
         except Diverged as exc:
             status, error = "diverged", str(exc)
         except Exception as exc:  # a run that fails must not take the server down
             log.exception("run %s failed", run.id)
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
+            self._checkpoint(run, run.latest)   # the last good weights, whatever happened
             with self._lock:  # the slot is free the moment the status leaves running/paused
-                run.set_status(status, error)
-                self._start_queued()
+                self._set_status(run, status, error)
+                if not run.shutting_down:
+                    self._start_queued()

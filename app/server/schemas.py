@@ -8,13 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.training.config import MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
 
-Status = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged"]
+Status = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
 
 
 class Health(BaseModel):
     status: Literal["ok"]
     runs: int
     models: int
+    problems: list[str] = Field(default=[], description="unreadable checkpoints, model files or database")
 
 
 class ModelInfo(BaseModel):
@@ -30,7 +31,8 @@ class ModelInfo(BaseModel):
 class RunConfigIn(BaseModel):
     """A run's recipe; every field is optional and defaults to the video's network."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: `true` is not a learning rate and "30" is not a number of epochs (issue 6).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(
         default=[16, 16], max_length=MAX_HIDDEN_LAYERS,

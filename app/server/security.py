@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import secrets
-from fastapi import Depends, HTTPException, Request
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,6 +34,9 @@ HEADERS = [(b"content-security-policy", PAGE_CSP.encode()), (b"x-content-type-op
            (b"referrer-policy", b"same-origin"), (b"x-frame-options", b"DENY"),
            (b"cross-origin-opener-policy", b"same-origin")]
 
+# Documented on every route that needs the token.
+TEACHER_ERRORS: dict[int | str, dict[str, str]] = {401: {"description": "no teacher token sent"},
+                                                   403: {"description": "wrong teacher token"}}
 bearer = HTTPBearer(auto_error=False, description="the teacher token (printed by `digit-studio serve`)")
 
 
@@ -58,22 +67,24 @@ def require_teacher(request: Request, credentials: HTTPAuthorizationCredentials 
     if expected is None:
         return
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "only the teacher can change runs and models here: send the teacher "
-                                 "token as 'Authorization: Bearer <token>' (on the page: the Teacher "
-                                 "token field under Runs). Watching, drawing and predicting need no token.",
+        raise HTTPException(401, "Only the teacher can start, pause, stop or save runs on this server: "
+                                 "type the teacher token into the Runs panel (API clients: send "
+                                 "'Authorization: Bearer <token>'). Watching, drawing and predicting need "
+                                 "no token.",
                             headers={"WWW-Authenticate": "Bearer"})
     if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
         raise HTTPException(403, "that teacher token is wrong; ask the teacher, or check the token "
                                  "`digit-studio serve` printed at start (or $DIGIT_STUDIO_TOKEN)")
 
 
-def teacher(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+def teacher(request: Request,
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
     """FastAPI dependency: `dependencies=[Depends(teacher)]` on every changing route (it also puts the
     bearer scheme into the OpenAPI schema, so /docs offers an Authorize button)."""
     require_teacher(request, credentials)
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     pass
 
 
@@ -103,7 +114,7 @@ class SecurityMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:   # a chunked body that said nothing of its size
-                raise BodyTooLarge
+                raise BodyTooLargeError
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -115,7 +126,7 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, counted_receive, send_with_headers)
-        except BodyTooLarge:
+        except BodyTooLargeError:
             if started:
                 raise
             await self.refuse(send, headers, limit)
@@ -141,3 +152,38 @@ def too_large(limit: int) -> str:
                 "(send a smaller file, or the 28x28 pixels)")
     return f"the request is over {limit // 1024} KB; run and model requests are small JSON objects"
 
+
+
+def _finite(value: object) -> object:
+    """Return `value` with NaN and infinities spelled as strings (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 (`detail` lists each field's `loc` and `msg`), except that an input of NaN or
+    infinity is echoed as a string: FastAPI's default handler fails to encode it and answers 500."""
+    return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
+
+
+def document_error_shapes(app: FastAPI) -> None:
+    """Make the OpenAPI schema say what 422s really hold: FastAPI's list of field errors, or (for
+    checks a schema cannot express, such as `model` and `run` together) one sentence."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            error = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+            if error is not None:
+                detail = error["properties"]["detail"]
+                error["properties"]["detail"] = {"title": "Detail", "anyOf": [
+                    {k: v for k, v in detail.items() if k != "title"}, {"type": "string"}]}
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]

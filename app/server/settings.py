@@ -13,6 +13,10 @@ def _default_state_dir() -> Path:
     return Path(os.environ.get("DIGIT_STUDIO_HOME") or "var")
 
 
+def _default_token() -> str | None:
+    return os.environ.get("DIGIT_STUDIO_TOKEN") or None
+
+
 def _default_models_dir() -> Path:
     return Path(os.environ.get("DIGIT_STUDIO_MODELS") or REPO / "models")
 
@@ -30,6 +34,10 @@ class Settings:
     static_dir: Path = REPO / "static"
     default_model: str = "best"
     fallback_model: str = "default"
+    # The teacher token for changing actions (app/server/security.py). None: none on loopback, a
+    # generated one (printed at start) on any other interface.
+    token: str | None = field(default_factory=_default_token, repr=False)
+    cors_origins: tuple[str, ...] = ()    # other origins allowed to call the API; none by default
 
     @property
     def saved_models_dir(self) -> Path:

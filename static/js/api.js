@@ -2,6 +2,13 @@
 // the server's own explanation (its "detail"), ready to show to a person.
 
 const TIMEOUT_MS = 8000;
+const TOKEN_KEY = "digit-studio-teacher-token";
+
+/** The teacher token for changing actions (docs/api.md), kept for this tab only. */
+export const teacherToken = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
+  set: (value) => (value ? sessionStorage.setItem(TOKEN_KEY, value) : sessionStorage.removeItem(TOKEN_KEY)),
+};
 
 async function call(method, path, body) {
   const init = { method, headers: {}, signal: AbortSignal.timeout(TIMEOUT_MS) };
@@ -9,6 +16,8 @@ async function call(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  const token = teacherToken.get();
+  if (method !== "GET" && token) init.headers.Authorization = `Bearer ${token}`;
   const res = await fetch(path, init);
   const data = await res.json().catch(() => null);
   if (!res.ok) {

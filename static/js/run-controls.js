@@ -1,9 +1,10 @@
 // Run controls: the new-run form (every field of the server's run config), pause / resume /
 // stop, the run picker, saving a run as a model, and the status line.
 
+import { teacherToken } from "./api.js";
 import { configFrom, statusParts } from "./lib/run-config.js";
 
-const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"] };
+const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"], interrupted: ["resume"] };
 
 /** Return the run config of the form (docs/api.md), or throw an Error naming the bad field. */
 export function readConfig(form) {
@@ -31,6 +32,9 @@ export class RunControls {
       const name = root.querySelector("#save-name").value.trim();
       this.attempt(() => handlers.save(name), `Saved as "${name}": pick it under "Answering".`);
     });
+    const token = root.querySelector("#teacher-token");
+    token.value = teacherToken.get();
+    token.addEventListener("change", () => teacherToken.set(token.value.trim()));
     this.picker.addEventListener("change", () => this.attempt(() => handlers.pick(this.picker.value)));
   }
 

@@ -28,9 +28,11 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+# bypass_csp: Playwright's wait_for_function re-checks its predicate with eval(), which the page's
+# Content-Security-Policy (no 'unsafe-eval') refuses. tests/test_security_browser.py runs without it.
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PROJECTOR)
+    context = browser.new_context(bypass_csp=True, viewport=PROJECTOR)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))

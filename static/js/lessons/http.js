@@ -1,4 +1,6 @@
 // JSON over HTTP for the lesson widgets. Errors carry the server's own explanation ("detail").
+import { teacherToken } from "../api.js";
+
 const TIMEOUT_MS = 15000;
 
 function url(path, params = {}) {
@@ -14,6 +16,8 @@ async function call(method, path, params, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  const token = teacherToken.get();   // starting a lesson's runs is the teacher's call on a shared server
+  if (method !== "GET" && token) init.headers.Authorization = `Bearer ${token}`;
   const res = await fetch(url(path, params), init);
   const data = await res.json().catch(() => null);
   if (!res.ok) {

@@ -12,4 +12,5 @@ router = APIRouter(tags=["health"])
 @router.get("/api/health", response_model=Health)
 def health(request: Request) -> Health:
     state = request.app.state
-    return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()))
+    return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()),
+                  problems=[*state.runs.problems, *state.models.problems()])

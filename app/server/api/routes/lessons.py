@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.lessons import experiments as exp
@@ -23,10 +23,13 @@ from app.lessons.noise import KINDS, confidence, noise_images
 from app.lessons.payloads import cost_payload, image28, nudge_payload, path_payload, rounded
 from app.lessons.timeline import Recorder
 from app.nn.network import Network
-from app.server.api.routes.predict import read_input, resolve_network
+from app.server.api.routes.predict import ERRORS, read_input, resolve_network
 from app.server.encode import MAX_NEURONS, weights_message
+from app.server.security import TEACHER_ERRORS, teacher
 
-router = APIRouter(tags=["lessons"])
+router = APIRouter(tags=["lessons"], responses=ERRORS)   # the same errors: it reuses predict's input
+# Starting a lesson's runs costs the teacher's run CPU: it needs the teacher token like any other start.
+TEACHER = [Depends(teacher)]
 _create_lock = threading.Lock()   # create-or-reuse must not race itself into two identical runs
 
 FRESH_SIZES = (784, 16, 16, 10)
@@ -57,6 +60,7 @@ def lesson_network(request: Request, model: str | None, run: str | None,
                    fresh: int | None) -> tuple[Network, dict[str, Any]]:
     """Return (network, info) for ?model, ?run or ?fresh; with none of them: the default model,
     else the newest run that has weights, else a fresh network from seed 0."""
+    model, run = model or None, run or None   # '' = not given, as the page's URL state may send
     if sum(v is not None for v in (model, run, fresh)) > 1:
         raise HTTPException(422, "give at most one of ?model=NAME, ?run=ID or ?fresh=SEED")
     state = request.app.state
@@ -249,7 +253,7 @@ def random_label_runs(request: Request, train_subset: int = Subset, epochs: int 
     return ensure_runs(request, exp.random_label_configs(train_subset, epochs), "random labels", create=False)
 
 
-@router.post("/api/lessons/runs/random-labels")
+@router.post("/api/lessons/runs/random-labels", dependencies=TEACHER, responses=TEACHER_ERRORS)
 def start_random_label_runs(request: Request, train_subset: int = Subset,
                             epochs: int = Epochs) -> dict[str, Any]:
     """Return lesson 6's two runs, starting any that do not exist yet (identical recipes are reused)."""
@@ -262,13 +266,13 @@ def many_valley_runs(request: Request, seeds: int = Query(4, ge=2, le=6)) -> dic
     return ensure_runs(request, exp.seed_configs(seeds), "many valleys", create=False)
 
 
-@router.post("/api/lessons/runs/many-valleys")
+@router.post("/api/lessons/runs/many-valleys", dependencies=TEACHER, responses=TEACHER_ERRORS)
 def start_many_valley_runs(request: Request, seeds: int = Query(4, ge=2, le=6)) -> dict[str, Any]:
     """Return lesson 7's runs, starting any that do not exist yet."""
     return ensure_runs(request, exp.seed_configs(seeds), "many valleys", create=True)
 
 
-@router.post("/api/lessons/runs/wide")
+@router.post("/api/lessons/runs/wide", dependencies=TEACHER, responses=TEACHER_ERRORS)
 def start_wide_run(request: Request) -> dict[str, Any]:
     """Return lesson 8's wider network's run, starting it if it does not exist yet."""
     return ensure_runs(request, {"wide": exp.WIDE}, "hidden neurons", create=True)
@@ -347,7 +351,7 @@ def timeline_frame(request: Request, run: str = Query(...), index: int = Query(.
             "test_accuracy": frame.test_accuracy}
 
 
-@router.post("/api/lessons/runs/timeline")
+@router.post("/api/lessons/runs/timeline", dependencies=TEACHER, responses=TEACHER_ERRORS)
 def start_timeline_run(request: Request) -> dict[str, Any]:
     """Return lesson 8's timeline run (the default network, 10 epochs), starting it and its
     recorder if needed, so the replay covers it from the first step."""

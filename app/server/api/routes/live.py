@@ -9,7 +9,7 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from app.imaging import EmptyDrawingError, ImageError, decode_data_url, pixels_to_input
-from app.server.api.routes.predict import image_input
+from app.server.api.routes.predict import check_json_size, image_input
 from app.server.encode import dumps, valid_neurons
 from app.server.live import Client
 from app.server.runs import clean_metrics
@@ -57,9 +57,10 @@ async def receive_forever(client: Client) -> None:
 
 
 async def handle(client: Client, text: str) -> None:
+    check_json_size(text)
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValueError('messages must be JSON objects such as {"type": "draw", "pixels": [...]}') from None
     kind = message.get("type") if isinstance(message, dict) else None
     if kind == "draw":

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from PIL import ImageOps
 from starlette.datastructures import UploadFile
 
 from app.imaging import MAX_BYTES, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
@@ -17,6 +18,13 @@ from app.server.schemas import PredictOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["predict"])
+# Every error this file raises, documented, so clients (and the schema fuzz) know what to expect.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "unreadable input"}, 404: {"description": "unknown model or run"},
+    409: {"description": "run without weights yet"},
+    413: {"description": "file over 5 MB or 4096x4096"}, 415: {"description": "not an image"},
+    422: {"description": "empty drawing, wrong shape or range"},
+    503: {"description": "no model at all: neither `best` nor `default`"}}
 
 MAX_BODY = MAX_BYTES * 4 // 3 + 64 * 1024   # a 5 MB image as base64 JSON or multipart, plus framing
 UPLOAD = {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
@@ -29,24 +37,23 @@ UPLOAD = {"multipart/form-data": {"schema": {"type": "object", "required": ["fil
 
 
 @router.post("/api/predict", response_model=PredictOut, openapi_extra={"requestBody": {
-    "required": True, "content": UPLOAD}}, responses={
-    400: {"description": "unreadable input"}, 413: {"description": "file over 5 MB or 4096x4096"},
-    415: {"description": "not an image"}, 422: {"description": "empty drawing, wrong shape or range"}})
+    "required": True, "content": UPLOAD}}, responses=ERRORS)
 async def predict(request: Request,
                   model: str | None = Query(None, description="a shipped or saved model"),
                   run: str | None = Query(None, description="use the live weights of this run"),
                   steps: bool = Query(False, description="include the preprocessing steps"),
                   ) -> dict[str, Any]:
     """Return the digit the network sees, every layer's activations and the 28x28 it was given."""
-    if model is not None and run is not None:
-        raise HTTPException(422, "give either ?model=NAME or ?run=ID, not both")
     net, info = resolve_network(request, model, run)
     x28, step_images = await read_input(request, steps)
     return describe(net, x28, info, step_images)
 
 
 def resolve_network(request: Request, model: str | None, run: str | None) -> tuple[Any, dict[str, Any]]:
-    """Return (network, model info) for ?run=ID, ?model=NAME or the default model."""
+    """Return (network, model info) for ?run=ID, ?model=NAME or the default model ('' = not given)."""
+    model, run = model or None, run or None
+    if model is not None and run is not None:
+        raise HTTPException(422, "give either ?model=NAME or ?run=ID, not both")
     state = request.app.state
     if run is not None:
         try:
@@ -119,7 +126,8 @@ async def image_input(data: bytes, keep_steps: bool) -> tuple[Any, dict | None]:
 
 
 def _from_image_bytes(data: bytes, keep_steps: bool) -> tuple[Any, dict | None]:
-    result = preprocess(open_image(data), keep_steps)
+    # A phone photo is often stored sideways with an EXIF Orientation tag: turn it the way it is seen.
+    result = preprocess(ImageOps.exif_transpose(open_image(data)), keep_steps)
     return result.input, result.steps
 
 
@@ -156,10 +164,31 @@ async def upload_bytes(request: Request) -> bytes:
         await form.close()
 
 
+MAX_BRACKETS = 64     # 28 rows of pixels need 29 '[' and one '{'; a data URL needs none
+MAX_COMMAS = 4096     # 784 pixels need 783 commas; a data URL one
+
+
+def check_json_size(body: bytes | str) -> None:
+    """Refuse JSON too deep or with too many values for any valid input, before parsing it: parsing
+    a million numbers would take seconds and ~50 MB for a body that can only be refused anyway.
+    A data URL's base64 holds no '[', '{' or ',' (bar the one after 'base64'), so this costs it nothing."""
+    text = body.encode() if isinstance(body, str) else body
+    if text.count(b"[") + text.count(b"{") > MAX_BRACKETS:
+        raise ImageError("the JSON is nested too deeply; send {\"pixels\": [...]} with at most 28 rows "
+                         "of 28 numbers", 400)
+    if text.count(b",") > MAX_COMMAS:
+        raise ImageError(f"the JSON holds over {MAX_COMMAS} values; 'pixels' takes 784 numbers "
+                         "(or 28 rows of 28)", 422)
+
+
 def parse_json(body: bytes) -> dict[str, Any]:
     """Return the JSON object with exactly one of 'pixels' or 'image'."""
+    check_json_size(body)
     try:
         payload = json.loads(body)
+    except RecursionError:
+        raise ImageError("the JSON is nested too deeply; send {\"pixels\": [...]} with at most 28 rows of "
+                         "28 numbers", 400) from None
     except (ValueError, UnicodeDecodeError):
         raise ImageError("the body is not valid JSON; send {\"pixels\": [...]} or {\"image\": \"data:...\"}",
                          400) from None

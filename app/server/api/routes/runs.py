@@ -5,17 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from app.server.events import metrics_events
 from app.server.runs import Run, RunStateError
 from app.server.schemas import HistoryOut, ModelInfo, RunConfigIn, RunOut, SaveIn
+from app.server.security import TEACHER_ERRORS, teacher
 from app.training.config import TrainConfig
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "the run's status does not allow this"},
                                              404: {"description": "no such run"}}
+# Changing actions need the teacher token when one is in force (app/server/security.py).
+TEACHER = [Depends(teacher)]
+AUTH: dict[int | str, dict[str, Any]] = {**TEACHER_ERRORS,
+                                         400: {"description": "the body is not valid JSON"},
+                                         413: {"description": "the body is over 64 KB"}}
 
 
 def get_run(request: Request, run_id: str) -> Run:
@@ -25,7 +31,7 @@ def get_run(request: Request, run_id: str) -> Run:
         raise HTTPException(404, exc.args[0]) from None
 
 
-@router.post("", status_code=201, response_model=RunOut)
+@router.post("", status_code=201, response_model=RunOut, dependencies=TEACHER, responses=AUTH)
 def create_run(request: Request, body: RunConfigIn) -> dict[str, Any]:
     """Queue a training run (it starts at once if fewer than the allowed number are training)."""
     fields = body.model_dump(exclude={"name"})
@@ -60,22 +66,23 @@ def _control(request: Request, run_id: str, action: str) -> dict[str, Any]:
         raise HTTPException(409, str(exc)) from None
 
 
-@router.post("/{run_id}/pause", response_model=RunOut, responses=CONFLICT)
+@router.post("/{run_id}/pause", response_model=RunOut, responses={**CONFLICT, **AUTH}, dependencies=TEACHER)
 def pause_run(request: Request, run_id: str) -> dict[str, Any]:
     return _control(request, run_id, "pause")
 
 
-@router.post("/{run_id}/resume", response_model=RunOut, responses=CONFLICT)
+@router.post("/{run_id}/resume", response_model=RunOut, responses={**CONFLICT, **AUTH}, dependencies=TEACHER)
 def resume_run(request: Request, run_id: str) -> dict[str, Any]:
     return _control(request, run_id, "resume")
 
 
-@router.post("/{run_id}/stop", response_model=RunOut, responses=CONFLICT)
+@router.post("/{run_id}/stop", response_model=RunOut, responses={**CONFLICT, **AUTH}, dependencies=TEACHER)
 def stop_run(request: Request, run_id: str) -> dict[str, Any]:
     return _control(request, run_id, "stop")
 
 
-@router.post("/{run_id}/save", status_code=201, response_model=ModelInfo, responses=CONFLICT)
+@router.post("/{run_id}/save", status_code=201, response_model=ModelInfo, responses={**CONFLICT, **AUTH},
+             dependencies=TEACHER)
 def save_run(request: Request, run_id: str, body: SaveIn) -> dict[str, Any]:
     """Save the run's latest weights as a model that /api/predict?model=NAME can use."""
     run = get_run(request, run_id)

@@ -1,0 +1,73 @@
+"""Run checkpoints: <state_dir>/checkpoints/<run id>.npz, the weights of a run's latest report plus that
+report's metrics, written atomically (app.training.modelfile.save_model: temporary file, fsync, rename).
+
+A checkpoint is written at each epoch end, on pause, and when a run ends (finished, stopped, diverged,
+failed): after a crash the run resumes from it, and after any restart its weights are there again for
+predict and the live heatmaps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from app.training.modelfile import ModelFileError, load_model, save_model
+from app.training.trainer import Progress
+
+log = logging.getLogger(__name__)
+PROGRESS_FIELDS = {f.name for f in fields(Progress)} - {"snapshot"}
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete the temporary files a killed writer leaves (save_model's `.<name>.*.tmp`); the file they
+    were meant to replace is intact, by construction."""
+    for tmp in folder.glob(".*.tmp"):
+        log.warning("removing %s, left by a write that was interrupted", tmp)
+        tmp.unlink(missing_ok=True)
+
+
+class Checkpoints:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.folder)
+        self._lock = threading.Lock()
+        self._written: dict[str, int] = {}   # run id -> step of its newest checkpoint
+
+    def path(self, run_id: str) -> Path:
+        return self.folder / f"{run_id}.npz"
+
+    def write(self, run_id: str, progress: Progress, metrics: dict[str, Any], config: dict[str, Any]) -> bool:
+        """Write the run's checkpoint unless a newer one is already there; return whether it wrote.
+        (A pause and an epoch end may race from two threads: the newer report wins.)"""
+        with self._lock:
+            if self._written.get(run_id, -1) > progress.step:
+                return False
+            save_model(self.path(run_id), progress.snapshot,
+                       {"run": run_id, "epoch": progress.epoch, "step": progress.step, "progress": metrics,
+                        "config": config})
+            self._written[run_id] = progress.step
+        return True
+
+    def read(self, run_id: str) -> Progress | None:
+        """Return the checkpointed report (with its weights), None if the run has no checkpoint, or
+        raise ModelFileError if the file is unreadable."""
+        path = self.path(run_id)
+        if not path.exists():
+            return None
+        net, meta = load_model(path)
+        metrics = meta.get("progress")
+        if not isinstance(metrics, dict) or not {"step", "epoch"} <= metrics.keys():
+            raise ModelFileError(f"{path}: not a run checkpoint (no progress record)")
+        with self._lock:
+            self._written[run_id] = int(metrics["step"])
+        values = {k: v for k, v in metrics.items() if k in PROGRESS_FIELDS}
+        if values.get("batch_cost") is None:   # NaN was stored as null
+            values["batch_cost"] = float("nan")
+        try:
+            return Progress(**values, snapshot=net)
+        except TypeError as exc:
+            raise ModelFileError(f"{path}: the progress record is incomplete ({exc})") from exc

@@ -1,0 +1,144 @@
+"""The server's memory across restarts: one SQLite file (<state_dir>/state.sqlite3) in WAL mode.
+
+Tables: `runs` (config, status, error, last checkpoint), `metrics` (each run's history, one JSON point a
+row) and `models` (the registry of models saved from runs; the .npz file is the truth, the row says
+where it came from). One connection shared by all threads behind a lock: writes are few and small
+(metrics arrive in batches, about once a second), so a lock costs nothing measurable.
+
+A database that cannot be read is moved aside (state.sqlite3.corrupt-<time>) and a fresh one started:
+the server must come up, and the problem is kept in `problems` for GET /api/health.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+FILENAME = "state.sqlite3"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    error TEXT, config TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS metrics (run_id TEXT NOT NULL, step INTEGER NOT NULL, point TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, step);
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT PRIMARY KEY, file TEXT NOT NULL, run_id TEXT, created TEXT, meta TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    name: str
+    status: str
+    error: str | None
+    config: dict[str, Any]
+    created: str
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, separators=(",", ":"))
+
+
+class Store:
+    def __init__(self, state_dir: Path):
+        """Open (or create) <state_dir>/state.sqlite3; an unreadable file is moved aside, never fatal."""
+        self.state_dir = Path(state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.state_dir / FILENAME
+        self.problems: list[str] = []
+        self._lock = threading.Lock()
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{FILENAME}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+            message = (f"the database {self.path} could not be read ({exc}); it was moved to {aside.name} "
+                       "and a new, empty one started (runs before this are not listed)")
+            log.error(message)
+            self.problems.append(message)
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{self.path}{suffix}")
+                if part.exists():
+                    part.replace(f"{aside}{suffix}")
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        try:
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check says: {check}")
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a killed process loses nothing committed; only a power cut may lose
+            # the last transactions (never corrupts the file).
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _write(self, sql: str, rows: list[tuple] | tuple) -> None:
+        with self._lock:
+            if isinstance(rows, list):
+                with self._db:  # one transaction for the whole batch
+                    self._db.execute("BEGIN")
+                    self._db.executemany(sql, rows)
+            else:
+                self._db.execute(sql, rows)
+
+    # Runs ------------------------------------------------------------------------------------------
+    def save_run(self, run_id: str, name: str, status: str, error: str | None, config: dict[str, Any],
+                 created: str) -> None:
+        self._write("INSERT INTO runs (seq, id, name, status, error, config, created) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                    "status = excluded.status, error = excluded.error",
+                    (int(run_id[1:]), run_id, name, status, error, _dumps(config), created))
+
+    def runs(self) -> list[RunRow]:
+        """Return every stored run, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, name, status, error, config, created FROM runs "
+                                    "ORDER BY seq").fetchall()
+        return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    # Metrics ---------------------------------------------------------------------------------------
+    def add_points(self, points: list[tuple[str, dict[str, Any]]]) -> None:
+        """Append (run id, metrics point) pairs in one transaction."""
+        if points:
+            self._write("INSERT INTO metrics (run_id, step, point) VALUES (?, ?, ?)",
+                        [(run_id, p["step"], _dumps(p)) for run_id, p in points])
+
+    def points(self, run_id: str) -> list[dict[str, Any]]:
+        """Return a run's stored metrics points in the order they were recorded."""
+        with self._lock:
+            rows = self._db.execute("SELECT point FROM metrics WHERE run_id = ? ORDER BY rowid",
+                                    (run_id,)).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def drop_points_after(self, run_id: str, step: int) -> None:
+        """Forget a run's points beyond `step` (a resumed run trains those steps again)."""
+        self._write("DELETE FROM metrics WHERE run_id = ? AND step > ?", (run_id, step))
+
+    # Models ----------------------------------------------------------------------------------------
+    def save_model(self, name: str, file: str, meta: dict[str, Any]) -> None:
+        self._write("INSERT OR REPLACE INTO models (name, file, run_id, created, meta) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, file, meta.get("run"), meta.get("created"), json.dumps(meta)))
+
+    def models(self) -> dict[str, dict[str, Any]]:
+        """Return name -> {file, run_id, created, meta} for every registered model."""
+        with self._lock:
+            rows = self._db.execute("SELECT name, file, run_id, created, meta FROM models").fetchall()
+        return {r[0]: {"file": r[1], "run_id": r[2], "created": r[3], "meta": json.loads(r[4])} for r in rows}

@@ -1,0 +1,128 @@
+"""Faults on disk (issue 6): corrupt checkpoints, model files and databases are reported and skipped
+while the server starts; a model save killed with SIGKILL leaves the old model or the new one, whole."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.nn.network import Network
+from app.server.checkpoints import Checkpoints
+from app.server.models import ModelRegistry
+from app.server.store import FILENAME, Store
+from app.training.config import TrainConfig
+from app.training.modelfile import load_model, save_model
+from app.training.trainer import Progress
+from tests.support.server import REPO
+from tests.test_persistence import SHORT, call, server, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def progress_of(net: Network, epoch: float) -> Progress:
+    return Progress(step=int(epoch * 100), epoch=epoch, examples_seen=int(epoch * 1000), batch_cost=0.1,
+                    learning_rate=3.0, examples_per_second=1e4, train_seconds=1.0, snapshot=net,
+                    test_cost=0.2, test_accuracy=0.5, evaluated=True, epoch_end=True)
+
+
+def test_corrupt_checkpoint_and_model_files_are_reported_and_skipped(tmp_path: Path, mnist):
+    state = tmp_path / "state"
+    store, checkpoints = Store(state), Checkpoints(state / "checkpoints")
+    config = TrainConfig(hidden=[8], train_subset=1000, validation_size=500, epochs=3).to_dict()
+    for run_id, status in (("r1", "running"), ("r2", "finished")):
+        store.save_run(run_id, run_id, status, None, config, "2026-01-01T00:00:00+00:00")
+    good = Network([784, 8, 10], seed=3)
+    checkpoints.write("r2", progress_of(good, 3.0), progress_of(good, 3.0).metrics(), config)
+    (state / "checkpoints" / "r1.npz").write_bytes(b"PK\x03\x04 half a zip")   # torn or damaged
+    models = state / "models"
+    models.mkdir()
+    (models / "broken.npz").write_bytes(b"\x00" * 100)
+    save_model(models / "orphan.npz", good, {"name": "orphan", "created": "2026-01-01T00:00:00+00:00"})
+    (models / ".orphan.npz.abc123.tmp").write_bytes(b"a save that was killed")
+    store.save_model("gone", "gone.npz", {"name": "gone"})
+    store.close()
+
+    with server(state, tmp_path / "server.log") as (_, url):
+        _, health = call(f"{url}/api/health")
+        problems = " | ".join(health["problems"])
+        assert "r1" in problems and "checkpoint" in problems, problems
+        assert "broken.npz" in problems and "gone" in problems and "orphan" not in problems
+        _, runs = call(f"{url}/api/runs")
+        by_id = {r["id"]: r for r in runs}
+        assert by_id["r1"]["status"] == "interrupted" and "checkpoint unreadable" in by_id["r1"]["error"]
+        assert by_id["r2"]["status"] == "finished" and by_id["r2"]["progress"]["epoch"] == 3.0
+        digit = {"pixels": mnist.test.images[0].tolist()}
+        status, answer = call(f"{url}/api/predict?run=r2", "POST", digit)
+        expected = good.forward(mnist.test.images[:1])[-1][0]
+        assert status == 200 and np.allclose(answer["activations"], expected, atol=1e-4)
+        names = [m["name"] for m in call(f"{url}/api/models")[1]]
+        assert "orphan" in names and "broken" not in names   # a whole file without its row is adopted
+        assert not (models / ".orphan.npz.abc123.tmp").exists()
+        # The run whose checkpoint was unreadable can still be resumed: from scratch.
+        status, resumed = call(f"{url}/api/runs/r1/resume", "POST")
+        assert status == 200, resumed
+        wait_for(url, "r1", lambda r: r["status"] == "finished")
+    assert "orphan" in Store(state).models()
+
+
+def test_an_unreadable_database_is_moved_aside_and_the_server_starts(tmp_path: Path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / FILENAME).write_bytes(b"this is not SQLite" * 500)
+    with server(state, tmp_path / "server.log") as (_, url):
+        _, health = call(f"{url}/api/health")
+        assert health["runs"] == 0 and "could not be read" in " ".join(health["problems"])
+        _, run = call(f"{url}/api/runs", "POST", SHORT)
+        assert run["id"] == "r1"
+        wait_for(url, "r1", lambda r: r["status"] == "finished")
+    (aside,) = state.glob(f"{FILENAME}.corrupt-*")
+    with closing(sqlite3.connect(state / FILENAME)) as db:   # the new database is in WAL mode
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert aside.read_bytes().startswith(b"this is not SQLite")
+    assert [r.status for r in Store(state).runs()] == ["finished"]
+
+
+SAVER = textwrap.dedent("""
+    import sys, itertools
+    import numpy as np
+    from app.nn.network import Network
+    from app.server.models import ModelRegistry
+    from app.server.store import Store
+    state = sys.argv[1]
+    registry = ModelRegistry(state + "/shipped", state + "/models")
+    registry.attach(Store(state))
+    nets = [Network([784, 256, 10], seed=s) for s in (1, 2)]
+    print("ready", flush=True)
+    for i in itertools.count():
+        registry.save("m", nets[i % 2], {"name": "m", "version": i})
+""")
+
+
+@pytest.mark.parametrize("delay", [0.3, 0.55, 0.8])
+def test_a_model_save_killed_midway_leaves_a_whole_model(tmp_path: Path, delay: float):
+    state = tmp_path / "state"
+    proc = subprocess.Popen([sys.executable, "-c", SAVER, str(state)], cwd=REPO, stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+    time.sleep(delay)
+    proc.kill()   # most likely inside np.savez_compressed, fsync or the row insert
+    proc.wait(timeout=5)
+    proc.stdout.close()
+    net, meta = load_model(state / "models" / "m.npz")
+    seeds = {1: Network([784, 256, 10], seed=1).params, 2: Network([784, 256, 10], seed=2).params}
+    assert np.array_equal(net.params, seeds[1 if meta["version"] % 2 == 0 else 2])   # whole, not mixed
+    registry = ModelRegistry(tmp_path / "none", state / "models")
+    store = Store(state)
+    registry.attach(store)
+    assert registry.problems() == [] and [m.name for m in registry.list()] == ["m"]
+    assert not list((state / "models").glob(".*.tmp"))
+    row = json.loads(json.dumps(store.models()["m"]))
+    assert row["file"] == "m.npz" and row["meta"]["version"] == meta["version"]   # row follows the file

@@ -1,0 +1,151 @@
+"""Persistence (issue 6): a real server killed with SIGKILL mid-training comes back with every run, its
+history, its checkpoint and every saved model; interrupted runs resume from their last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import REPO, _healthy, free_port
+
+pytestmark = pytest.mark.slow
+
+# ~300 steps an epoch: an epoch ends every fraction of a second, and 200 of them outlast the test.
+LONG = {"hidden": [16], "train_subset": 3000, "validation_size": 500, "batch_size": 10, "epochs": 200,
+        "name": "long"}
+SHORT = {"hidden": [16], "train_subset": 1000, "validation_size": 500, "batch_size": 10, "epochs": 1}
+
+
+def strict_json(text: str):
+    """Parse JSON that must hold no NaN or Infinity (Python's json would accept them)."""
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in a response")
+    return json.loads(text, parse_constant=refuse)
+
+
+def call(url: str, method: str = "GET", body: dict | None = None) -> tuple[int, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, strict_json(r.read().decode())
+    except urllib.error.HTTPError as exc:
+        return exc.code, strict_json(exc.read().decode())
+
+
+def wait_for(url: str, run_id: str, predicate, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    run: object = None
+    while time.monotonic() < deadline:
+        _, run = call(f"{url}/api/runs/{run_id}")
+        if predicate(run):
+            return run  # type: ignore[return-value]
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never reached the expected state; last: {run}")
+
+
+@contextmanager
+def server(state: Path, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Start `digit-studio serve --no-train` on `state`; yield (process, url); end it if still alive."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--no-train", "--state-dir", str(state)]
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _healthy(url):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def test_kill_9_mid_training_loses_no_run_history_or_model(tmp_path: Path, mnist):
+    state, log = tmp_path / "state", tmp_path / "server.log"
+    digit = mnist.test.images[0].tolist()
+    with server(state, log) as (proc, url):
+        _, short = call(f"{url}/api/runs", "POST", SHORT)
+        wait_for(url, short["id"], lambda r: r["status"] == "finished")
+        status, saved = call(f"{url}/api/runs/{short['id']}/save", "POST", {"name": "keeper"})
+        assert status == 201, saved
+        _, before_predict = call(f"{url}/api/predict?model=keeper", "POST", {"pixels": digit})
+        _, short_history = call(f"{url}/api/runs/{short['id']}/history")
+        _, long = call(f"{url}/api/runs", "POST", LONG)
+        wait_for(url, long["id"], lambda r: r["progress"]["epoch"] >= 3.2)
+        time.sleep(1.2)   # past one flush of the metrics batch
+        _, seen = call(f"{url}/api/runs/{long['id']}/history")
+        proc.kill()       # SIGKILL: no shutdown handler, no last flush
+        proc.wait(timeout=5)
+    assert (state / "checkpoints" / f"{long['id']}.npz").is_file()
+    assert not list(state.rglob(".*.tmp"))
+
+    with server(state, log) as (proc, url):
+        _, runs = call(f"{url}/api/runs")
+        assert [r["id"] for r in runs] == [long["id"], short["id"]]
+        interrupted, finished = runs
+        assert interrupted["status"] == "interrupted" and "resume" in interrupted["error"]
+        assert finished["status"] == "finished" and finished["error"] is None
+        _, history = call(f"{url}/api/runs/{long['id']}/history")
+        points = history["points"]
+        # Everything flushed before the kill is back, as it was: at most the last second (~10 reports
+        # and a few epoch ends) may be lost.
+        n = min(len(points), len(seen["points"]))
+        assert points[:n] == seen["points"][:n] and n >= len(seen["points"]) - 30
+        assert sum(p["epoch_end"] for p in points) >= 3
+        assert call(f"{url}/api/runs/{short['id']}/history")[1] == short_history
+        # The saved model and the finished run's weights are back, unchanged.
+        assert call(f"{url}/api/predict?model=keeper", "POST", {"pixels": digit})[1] == before_predict
+        status, by_run = call(f"{url}/api/predict?run={short['id']}", "POST", {"pixels": digit})
+        assert status == 200 and by_run["activations"] == before_predict["activations"]
+        assert call(f"{url}/api/health")[1]["problems"] == []
+
+        # Resume: it continues from the start of the checkpoint's epoch, not from zero.
+        checkpoint_epoch = int(interrupted["progress"]["epoch"])
+        assert checkpoint_epoch >= 3
+        status, resumed = call(f"{url}/api/runs/{long['id']}/resume", "POST")
+        assert status == 200 and resumed["status"] in ("queued", "running") and resumed["error"] is None
+        run = wait_for(url, long["id"], lambda r: r["progress"]["epoch"] >= checkpoint_epoch + 1.5)
+        assert run["metrics"]["test_accuracy"] > 0.8   # trained weights, not a fresh network
+        _, history = call(f"{url}/api/runs/{long['id']}/history")
+        steps = [p["step"] for p in history["points"]]
+        assert all(a < b for a, b in zip(steps, steps[1:], strict=False))   # no epoch recorded twice
+        assert sum(p["epoch_end"] for p in history["points"]) >= checkpoint_epoch + 1
+        assert call(f"{url}/api/runs/{long['id']}/resume", "POST")[0] == 409   # running, not paused
+        _, new = call(f"{url}/api/runs", "POST", SHORT)
+        assert new["id"] == "r3"   # ids go on from the stored ones
+        call(f"{url}/api/runs/{long['id']}/stop", "POST")
+        wait_for(url, long["id"], lambda r: r["status"] == "stopped")
+
+
+def test_a_graceful_stop_leaves_runs_interrupted_and_resumable(tmp_path: Path):
+    state, log = tmp_path / "state", tmp_path / "server.log"
+    with server(state, log) as (proc, url):
+        _, long = call(f"{url}/api/runs", "POST", LONG)
+        wait_for(url, long["id"], lambda r: r["progress"]["epoch"] >= 1.0)
+        assert call(f"{url}/api/runs/{long['id']}/pause", "POST")[0] == 200
+        paused_at = call(f"{url}/api/runs/{long['id']}")[1]["progress"]["epoch"]  # type: ignore[index]
+    with server(state, log) as (proc, url):
+        _, run = call(f"{url}/api/runs/{long['id']}")
+        assert run["status"] == "interrupted"
+        # The pause wrote a checkpoint: the run is back where it was paused (or a report later).
+        assert run["progress"]["epoch"] >= paused_at
+        assert call(f"{url}/api/runs/{long['id']}/resume", "POST")[0] == 200
+        wait_for(url, long["id"], lambda r: r["status"] == "running" and r["progress"]["epoch"] > paused_at)
+        call(f"{url}/api/runs/{long['id']}/stop", "POST")
