@@ -177,6 +177,19 @@ def test_server_sent_events_follow_a_run(server):
     assert [d for e, d in events if e == "metrics"][-1]["final"] is True
 
 
+def test_server_sent_events_of_a_finished_run_still_end_on_its_status(server):
+    """Connecting after the run ended: status, the final metrics, then the status again to close."""
+    run_id = httpx.post(f"{server}/api/runs", json={"hidden": [8], "train_subset": 300, "epochs": 1,
+                                                   "validation_size": 100}).json()["id"]
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{server}/api/runs/{run_id}").json()["status"] != "finished":
+        assert time.monotonic() < deadline, "the run never finished"
+        time.sleep(0.1)
+    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=30) as r:
+        frames = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
+    assert frames == ["status", "metrics", "status"], frames
+
+
 def test_predict_with_live_weights_over_http(server):
     upload = {"file": ("7.png", stroke_png(SEVEN), "image/png")}
     r = httpx.post(f"{server}/api/predict?run=r1", files=upload)

@@ -27,10 +27,13 @@ async def metrics_events(request: Request, run: Run) -> AsyncIterator[str]:
         # Status first: the final report is published before the status changes, so once the status
         # says the run ended, `latest` is already the final report.
         now_status, latest = run.status, run.latest
-        if latest is not None and latest is not seen:
+        sent_metrics = latest is not None and latest is not seen
+        if sent_metrics:
             seen = latest
             yield sse("metrics", clean_metrics(latest))
-        if now_status != status:
+        # The stream always ends on a status frame, even when the run had already ended before we
+        # connected (then the final metrics follow the first status and need one after them).
+        if now_status != status or (sent_metrics and now_status not in ACTIVE):
             status = now_status
             yield sse("status", run.to_dict())
         if now_status not in ACTIVE:
