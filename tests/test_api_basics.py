@@ -24,7 +24,7 @@ def test_corrupt_model_file_is_left_out_not_fatal(client, settings):
     (settings.saved_models_dir / "broken.npz").write_bytes(b"not a zip")
     assert [m["name"] for m in client.get("/api/models").json()] == ["default"]
     r = client.post("/api/predict?model=broken", json={"pixels": [1.0] * 784})
-    assert r.status_code == 500 and "corrupt" in r.json()["detail"]
+    assert r.status_code == 409 and "corrupt" in r.json()["detail"] and "replace" in r.json()["detail"]
 
 
 def test_page_renders_the_template_with_model_and_run(tmp_path, small_model_dir):
@@ -37,6 +37,8 @@ def test_page_renders_the_template_with_model_and_run(tmp_path, small_model_dir)
     with TestClient(create_app(settings)) as c:
         r = c.get("/?model=best&run=r2")
         assert r.status_code == 200 and r.text == '<body data-model="best" data-run="r2">'
+        head = c.head("/")
+        assert head.status_code == 200 and head.headers["content-type"].startswith("text/html")
         assert c.get("/").text == '<body data-model="" data-run="">'
         assert 'data-model="&lt;b&gt;"' in c.get("/?model=<b>").text  # autoescaped
 

@@ -73,6 +73,9 @@ def test_steps_are_returned_on_request(client):
 def test_named_model_and_unknown_model(client):
     r = client.post("/api/predict?model=default", json={"pixels": [0.0] * 400 + [1.0] * 20 + [0.0] * 364})
     assert r.status_code == 200 and r.json()["model"]["kind"] == "shipped"
+    # The answer says how good the network that gave it is: the figure stored in its file.
+    listed = {m["name"]: m for m in client.get("/api/models").json()}
+    assert r.json()["model"] == listed["default"] and 0.5 < r.json()["model"]["test_accuracy"] < 1
     r = client.post("/api/predict?model=nope", json={"pixels": [1.0] * 784})
     assert r.status_code == 404 and "default" in r.json()["detail"]
     r = client.post("/api/predict?model=../../etc/passwd", json={"pixels": [1.0] * 784})

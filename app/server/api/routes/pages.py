@@ -12,7 +12,8 @@ PLACEHOLDER = """<!doctype html><html><head><meta charset="utf-8"><title>Digit S
 The API is up: see <a href="/docs">/docs</a>.</p></body></html>"""
 
 
-@router.get("/", response_class=HTMLResponse)
+# HEAD too: uptime checks and `curl -I` ask for the page's headers only.
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(request: Request, model: str = "", run: str = "") -> Response:
     templates = request.app.state.templates
     if not (request.app.state.settings.templates_dir / "index.html").is_file():

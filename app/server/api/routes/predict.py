@@ -21,7 +21,7 @@ router = APIRouter(tags=["predict"])
 # Every error this file raises, documented, so clients (and the schema fuzz) know what to expect.
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "unreadable input"}, 404: {"description": "unknown model or run"},
-    409: {"description": "run without weights yet"},
+    409: {"description": "run without weights yet, or the model's file cannot be read"},
     413: {"description": "file over 5 MB or 4096x4096"}, 415: {"description": "not an image"},
     422: {"description": "empty drawing, wrong shape or range"},
     503: {"description": "no model at all: neither `best` nor `default`"}}
@@ -67,16 +67,18 @@ def resolve_network(request: Request, model: str | None, run: str | None) -> tup
             raise HTTPException(409, f"run {run} {why}")
         net = latest.snapshot
         return net, {"name": run, "kind": "run", "sizes": net.sizes, "activation": net.activation.name,
-                     "cost": net.cost.name}
+                     "cost": net.cost.name, "test_accuracy": latest.test_accuracy, "created": r.created}
     name = model or default_model_name(request)
     try:
         loaded = state.models.get(name)
     except UnknownModelError as exc:
         raise HTTPException(404, str(exc)) from None
     except ModelFileError as exc:
-        raise HTTPException(500, f"model {name!r} cannot be loaded: {exc}") from None
-    info = loaded.info()
-    return loaded.net, {k: info[k] for k in ("name", "kind", "sizes", "activation", "cost")}
+        # The server is fine and the name is right, but the file on disk is damaged: the state of the
+        # server, not the request, is what needs changing (replace or delete the file).
+        raise HTTPException(409, f"model {name!r} is on disk but cannot be read, so it is left out: "
+                                 f"{exc}. Pick another model, or replace the file.") from None
+    return loaded.net, loaded.info()
 
 
 def default_model_name(request: Request) -> str:
