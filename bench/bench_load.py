@@ -1,15 +1,18 @@
 """Load: predict under load while a run trains, and 200 live clients coming and going.
 
-    python bench/bench_load.py [--duration 60] [--clients 200] [--predictors 4] [--max-requests 200000]
+    python bench/bench_load.py [--duration 60] [--clients 200] [--predictors 4] [--rounds 3]
+                               [--max-requests 200000]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
 (500 epochs: it outlasts us). First the run trains alone (the baseline speed); then for --duration
 seconds, --predictors loops POST /api/predict as fast as answers come, while --clients WebSocket
 clients connect to the run's live stream, draw a random stroke every 0.5-2 s, and leave after a random
 2-20 s (a new one takes the place of each that leaves). Then everyone leaves and the run trains alone
-again. Reported: predict requests/s, p50/p99 latency, errors of every kind, live connections and
-messages, training speed before/during/after, and the server's RSS before/after (VmRSS from /proc).
-Bounded in time (--duration) and count (--max-requests, --clients).
+again; this is repeated --rounds times. Reported for each round: predict requests/s, p50/p99 latency,
+errors of every kind, live connections and messages, training speed during/after, and the server's RSS
+(VmRSS from /proc) at its peak and once everyone left. Memory that grows from one round's end to the
+next is a leak; what the first round adds is warm-up (models loaded, allocator arenas).
+Bounded in time (--duration, --rounds) and count (--max-requests, --clients).
 """
 
 from __future__ import annotations
@@ -111,6 +114,37 @@ async def live_client(ws_url: str, k: int, until: float, stats: dict) -> None:
         await asyncio.sleep(rng.uniform(0, 1))   # a moment before the next student arrives
 
 
+async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pid: int,
+                     args: argparse.Namespace) -> dict:
+    """One round: predictors and live clients for --duration seconds, then everyone leaves."""
+    until = time.monotonic() + args.duration
+    predict = {"latencies": [], "errors": [], "requests": 0, "max_requests": args.max_requests}
+    live = {"connections": 0, "messages": 0, "errors": []}
+    ws_url = url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
+    start = time.monotonic()
+    tasks = [asyncio.create_task(predictor(client, k, until, predict)) for k in range(args.predictors)]
+    tasks += [asyncio.create_task(live_client(ws_url, k, until, live)) for k in range(args.clients)]
+    await asyncio.sleep(min(5.0, args.duration / 4))
+    during = await examples_per_second(client, run_id, max(1.0, args.duration - 10))
+    rss_peak = rss_mb(pid)
+    await asyncio.gather(*tasks)
+    elapsed = time.monotonic() - start
+    await asyncio.sleep(5)    # every client gone; the server has dropped them
+    after = await examples_per_second(client, run_id, args.baseline)
+    lat = np.array(predict["latencies"]) * 1000
+    return {
+        "duration_s": round(elapsed, 1),
+        "predict_requests": predict["requests"], "predict_per_s": round(predict["requests"] / elapsed, 1),
+        "predict_p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
+        "predict_p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
+        "predict_errors": len(predict["errors"]), "predict_error_kinds": sorted(set(predict["errors"]))[:5],
+        "live_connections": live["connections"], "live_messages": live["messages"],
+        "live_errors": len(live["errors"]), "live_error_kinds": sorted(set(live["errors"]))[:5],
+        "train_examples_per_s": {"during": round(during), "after": round(after)},
+        "server_rss_mb": {"during": round(rss_peak, 1), "after": round(rss_mb(pid), 1)},
+    }
+
+
 async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
     pid = server_pid(port)
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
@@ -118,35 +152,15 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
         await asyncio.sleep(3)    # MNIST loaded, training at full speed
         before = await examples_per_second(client, run_id, args.baseline)
         rss_before = rss_mb(pid)
-        until = time.monotonic() + args.duration
-        predict = {"latencies": [], "errors": [], "requests": 0, "max_requests": args.max_requests}
-        live = {"connections": 0, "messages": 0, "errors": []}
-        ws_url = url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
-        start = time.monotonic()
-        tasks = [asyncio.create_task(predictor(client, k, until, predict)) for k in range(args.predictors)]
-        tasks += [asyncio.create_task(live_client(ws_url, k, until, live)) for k in range(args.clients)]
-        await asyncio.sleep(min(5.0, args.duration / 4))
-        during = await examples_per_second(client, run_id, max(1.0, args.duration - 10))
-        rss_peak = rss_mb(pid)
-        await asyncio.gather(*tasks)
-        elapsed = time.monotonic() - start
-        await asyncio.sleep(5)    # every client gone; the server has dropped them
-        after = await examples_per_second(client, run_id, args.baseline)
-        rss_after = rss_mb(pid)
+        rounds = [await load_round(client, url, run_id, pid, args) for _ in range(args.rounds)]
         await client.post(f"/api/runs/{run_id}/stop")
-    lat = np.array(predict["latencies"]) * 1000
-    return {
-        "duration_s": round(elapsed, 1), "clients": args.clients, "predictors": args.predictors,
-        "predict_requests": predict["requests"], "predict_per_s": round(predict["requests"] / elapsed, 1),
-        "predict_p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
-        "predict_p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
-        "predict_errors": len(predict["errors"]), "predict_error_kinds": sorted(set(predict["errors"]))[:5],
-        "live_connections": live["connections"], "live_messages": live["messages"],
-        "live_errors": len(live["errors"]), "live_error_kinds": sorted(set(live["errors"]))[:5],
-        "train_examples_per_s": {"before": round(before), "during": round(during), "after": round(after)},
-        "server_rss_mb": {"before": round(rss_before, 1), "during": round(rss_peak, 1),
-                          "after": round(rss_after, 1)},
-    }
+    # The first round also pays for one-time costs (models loaded for predict, allocator arenas for
+    # the threads): a leak shows as RSS still climbing from one round's end to the next.
+    afters = [r["server_rss_mb"]["after"] for r in rounds]
+    return {"clients": args.clients, "predictors": args.predictors, "rounds": rounds,
+            "train_examples_per_s_before": round(before), "server_rss_mb_before": round(rss_before, 1),
+            "server_rss_mb_after_each_round": afters,
+            "rss_growth_after_first_round_mb": round(afters[-1] - afters[0], 1)}
 
 
 def main() -> None:
@@ -156,10 +170,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="live clients at once (default 200)")
     parser.add_argument("--predictors", type=int, default=4, help="concurrent predict loops (default 4)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop predicting after this many")
+    parser.add_argument("--rounds", type=int, default=3, help="load rounds, to tell a leak from warm-up")
     parser.add_argument("--baseline", type=float, default=8.0, help="seconds to time training alone")
     args = parser.parse_args()
-    if not (1 <= args.duration <= 600 and 0 <= args.clients <= 500 and 0 <= args.predictors <= 32):
-        parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32")
+    if not (1 <= args.duration <= 600 and 0 <= args.clients <= 500 and 0 <= args.predictors <= 32
+            and 1 <= args.rounds <= 10):
+        parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32, --rounds 1..10")
     with running_server("--no-train") as url:
         port = int(url.rsplit(":", 1)[1])
         report = asyncio.run(measure(url, port, args))
