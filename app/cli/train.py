@@ -44,7 +44,8 @@ def add_parser(sub) -> None:
     p.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--data-dir", default=None, help="MNIST folder (default data/mnist or $DIGIT_STUDIO_DATA)")
     p.add_argument("--out", default="var/models/model.npz",
-                   help="where to save the model (default var/models/model.npz; models/ holds the shipped ones)")
+                   help="where to save the model (default var/models/model.npz; "
+                        "models/ holds the shipped ones)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(func=run)
 

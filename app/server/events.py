@@ -27,9 +27,9 @@ async def metrics_events(request: Request, run: Run) -> AsyncIterator[str]:
         # Status first: the final report is published before the status changes, so once the status
         # says the run ended, `latest` is already the final report.
         now_status, latest = run.status, run.latest
-        sent_metrics = latest is not None and latest is not seen
-        if sent_metrics:
-            seen = latest
+        sent_metrics = False
+        if latest is not None and latest is not seen:
+            seen, sent_metrics = latest, True
             yield sse("metrics", clean_metrics(latest))
         # The stream always ends on a status frame, even when the run had already ended before we
         # connected (then the final metrics follow the first status and need one after them).

@@ -171,7 +171,9 @@ function notify(text, ms = 10_000) {
 }
 
 function labels() {
-  const run = state.runs.find((r) => r.id === state.runId) ?? controls.run;
+  // The controls hear every status change at once over the live channel; the run list is polled.
+  const run = (controls.run?.id === state.runId ? controls.run : null)
+    ?? state.runs.find((r) => r.id === state.runId) ?? controls.run;
   const runText = run ? `run ${run.id}: ${run.status === "running" ? "learning now" : run.status}`
     : "no run yet: start one under \u201cRuns\u201d";
   const { main, compare } = roles();
@@ -205,6 +207,7 @@ async function startRun(config) {
 async function runAction(name) {
   if (!state.runId) throw new Error("No run is being watched.");
   controls.update({ run: await api.action(state.runId, name) });
+  labels();
 }
 
 async function saveRun(name) {

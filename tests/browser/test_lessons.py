@@ -173,7 +173,8 @@ def test_hidden_neurons(page: Page, server: str):
 
 
 def test_every_lesson_fits_a_phone(browser: Browser, server: str):
-    context = browser.new_context(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = browser.new_context(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
     try:
         pg = context.new_page()
         for slug in SLUGS:

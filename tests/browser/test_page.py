@@ -136,6 +136,9 @@ def test_a_run_started_from_the_form_fills_the_chart_and_changes_the_weights(ser
         page.wait_for_function(f"document.querySelector('#run-status .state').textContent === '{state}'",
                                timeout=10_000)
         assert get_json(f"{server}/api/runs/{run_id}")["status"] == state
+        # The answer panel's label follows at once, not at the next poll of the run list.
+        label = "learning now" if state == "running" else state
+        assert page.text_content("#watched-label") == f"run {run_id}: {label}"
     assert page.is_disabled("#run-panel [data-action=pause]"), "a stopped run cannot be paused"
 
 
@@ -153,7 +156,8 @@ def test_a_saved_model_answers_when_the_url_names_it(server: str, page: Page) ->
 
 
 def test_phone_layout_is_one_column_and_touch_drawing_does_not_scroll(server: str, browser: Browser) -> None:
-    context = browser.new_context(bypass_csp=True, viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    context = browser.new_context(bypass_csp=True, viewport=PHONE, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2)
     pg = context.new_page()
     try:
         open_studio(pg, server)
