@@ -17,6 +17,7 @@ from app.training.threads import pin_blas_threads
 
 from .api.routes import (
     health,
+    lesson_runs,  # issue 5: lessons 6-8, runs and replays
     lessons,  # issue 5: /lessons pages and /api/lessons
     live,
     models,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
     for module in (health, models, runs, live, predict, pages):
         app.include_router(module.router)
     app.include_router(lessons.router)
+    app.include_router(lesson_runs.router)
     settings.static_dir.mkdir(parents=True, exist_ok=True)
     add_middleware(app, settings)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
