@@ -16,13 +16,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--no-train", action="store_true", help="do not start the default training run")
     p.add_argument("--state-dir", type=Path, default=None,
-                   help="where saved models go (default $DIGIT_STUDIO_HOME or ./var)")
-    p.add_argument("--data-dir", type=Path, default=None, help="MNIST folder (default data/mnist)")
+                   help="the server's state: runs database, checkpoints, saved models "
+                        "(default $DIGIT_STUDIO_HOME or ./var)")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="MNIST folder (default $DIGIT_STUDIO_DATA or data/mnist)")
     p.add_argument("--models-dir", type=Path, default=None,
                    help="shipped models folder (default models/ or $DIGIT_STUDIO_MODELS)")
     p.add_argument("--max-runs", type=int, default=2, help="runs that may train at once (default 2)")
     p.add_argument("--token", default=None,
-                   help="teacher token for starting, stopping and saving runs (default $DIGIT_STUDIO_TOKEN; "
+                   help="teacher token for changing runs and models (default $DIGIT_STUDIO_TOKEN; "
                         "if neither is set, one is generated and printed when --host is not loopback)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=run)
