@@ -58,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
 def announce_token(token: str | None, generated: bool, host: str) -> None:
     """Print who may change runs: the generated token (the teacher needs to see it), or where it came from."""
     if token is None:
-        print(f"Listening on {host} only: anyone on this machine may start and stop runs (no token).",
+        print(f"Listening on {host} only: anyone on this machine may start, stop and delete runs (no token).",
               flush=True)
     elif generated:
-        print(f"Teacher token (needed to start, stop and save runs): {token}\n"
+        print(f"Teacher token (needed to start, stop, save and delete runs and models): {token}\n"
               "  Set $DIGIT_STUDIO_TOKEN or --token to choose your own.", flush=True)
     else:
-        print("Teacher token set: starting, stopping and saving runs need it.", flush=True)
+        print("Teacher token set: starting, stopping, saving and deleting need it.", flush=True)

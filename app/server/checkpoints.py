@@ -3,7 +3,8 @@ report's metrics, written atomically (app.training.modelfile.save_model: tempora
 
 A checkpoint is written at each epoch end, on pause, and when a run ends (finished, stopped, diverged,
 failed): after a crash the run resumes from it, and after any restart its weights are there again for
-predict and the live heatmaps.
+predict and the live heatmaps. Deleting a run deletes its checkpoint; a late write (a pause's checkpoint
+still on its way) cannot bring it back.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Checkpoints:
         remove_stale_temporaries(self.folder)
         self._lock = threading.Lock()
         self._written: dict[str, int] = {}   # run id -> step of its newest checkpoint
+        self._deleted: set[str] = set()      # runs whose checkpoints must never be written again
 
     def path(self, run_id: str) -> Path:
         return self.folder / f"{run_id}.npz"
@@ -44,13 +46,24 @@ class Checkpoints:
         """Write the run's checkpoint unless a newer one is already there; return whether it wrote.
         (A pause and an epoch end may race from two threads: the newer report wins.)"""
         with self._lock:
-            if self._written.get(run_id, -1) > progress.step:
+            if run_id in self._deleted or self._written.get(run_id, -1) > progress.step:
                 return False
             save_model(self.path(run_id), progress.snapshot,
                        {"run": run_id, "epoch": progress.epoch, "step": progress.step, "progress": metrics,
                         "config": config})
             self._written[run_id] = progress.step
         return True
+
+    def delete(self, run_id: str) -> bool:
+        """Remove the run's checkpoint for good (no later write may recreate it); return whether a
+        file was there."""
+        with self._lock:
+            self._deleted.add(run_id)
+            self._written.pop(run_id, None)
+            path = self.path(run_id)
+            existed = path.exists()
+            path.unlink(missing_ok=True)
+        return existed
 
     def read(self, run_id: str) -> Progress | None:
         """Return the checkpointed report (with its weights), None if the run has no checkpoint, or

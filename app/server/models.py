@@ -7,12 +7,18 @@ Saved models are also rows of the `models` table (app/server/store.py). The file
 (atomically) and the row second, so a crash between the two leaves a complete file without a row,
 which `attach` registers at the next start from the file's own metadata. Unreadable files are logged,
 left out of the list and named in `problems()` (GET /api/health).
+
+Deleting a saved model renames its file to a temporary name first (one atomic step: from then on it is
+neither listed nor loaded), then drops its row, then removes the file. A crash in between is finished
+at the next start from the temporary file's name. Shipped models cannot be deleted.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +36,15 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 NAME_RULE = "1 to 40 characters: lower-case letters, digits, '-' and '_', starting with a letter or digit"
 
 
+DELETED_SUFFIX = ".deleted.tmp"   # a file on its way out; remove_stale_temporaries sweeps `.*.tmp`
+
+
 class UnknownModelError(LookupError):
     """No model of that name (the message lists the ones there are)."""
+
+
+class ShippedModelError(Exception):
+    """The model comes with the code (models/*.npz) and cannot be deleted."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +72,14 @@ class ModelRegistry:
         self._lock = threading.Lock()
         self.store: Store | None = None
         self._broken: dict[Path, str] = {}     # unreadable file -> why
+        self._write_lock = threading.Lock()    # a save and a delete of the same name never interleave
 
     def attach(self, store: Store) -> None:
         """Keep saved models in `store` from now on; register complete files that have no row yet
         (the server died between writing the file and the row), and report rows whose file is gone."""
         self.store = store
         if self.saved_dir.is_dir():
+            self._finish_deletes(store)
             remove_stale_temporaries(self.saved_dir)
         rows = store.models()
         for name, (kind, path) in self._paths().items():
@@ -72,7 +87,7 @@ class ModelRegistry:
                 continue
             try:
                 model = self._load(name, kind, path)
-            except ModelFileError:
+            except (ModelFileError, UnknownModelError):
                 continue  # list() reports it
             if name not in rows or rows[name]["meta"] != model.meta:  # the file is the newer truth
                 log.warning("registering model %s from its file (the server stopped before its registry "
@@ -81,6 +96,14 @@ class ModelRegistry:
         for message in self._missing_files():
             log.error(message)
         self.list()
+
+    def _finish_deletes(self, store: Store) -> None:
+        """Drop the rows of models whose delete a crash cut short (their file was already renamed)."""
+        for tmp in self.saved_dir.glob(f".*.npz.*{DELETED_SUFFIX}"):
+            name = tmp.name[1:].split(".npz.")[0]
+            if valid_name(name) and not (self.saved_dir / f"{name}.npz").exists() \
+                    and store.delete_model(name):
+                log.warning("finished deleting model %s (the server stopped in the middle)", name)
 
     def problems(self) -> list[str]:
         """Return what is wrong with the model files (unreadable, or missing), as sentences."""
@@ -113,6 +136,8 @@ class ModelRegistry:
         for name, (kind, path) in self._paths().items():
             try:
                 models.append(self._load(name, kind, path))
+            except UnknownModelError:
+                continue  # deleted while we looked
             except ModelFileError as exc:
                 broken[path] = str(exc)
                 if path not in self._broken:  # once per file, not on every listing
@@ -135,12 +160,23 @@ class ModelRegistry:
         return valid_name(name) and name in self._paths()
 
     def _load(self, name: str, kind: str, path: Path) -> LoadedModel:
-        mtime = path.stat().st_mtime
+        """Return the model in `path` (cached while the file is unchanged); raise UnknownModelError if
+        the file was deleted since it was found, ModelFileError if it cannot be read."""
+        gone = UnknownModelError(f"model {name!r} was just deleted")
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            raise gone from None
         with self._lock:
             cached = self._cache.get((kind, name))
             if cached and cached[0] == mtime:
                 return cached[1]
-        net, meta = load_model(path)
+        try:
+            net, meta = load_model(path)
+        except ModelFileError:
+            if not path.exists():
+                raise gone from None
+            raise
         model = LoadedModel(name, kind, net, meta)
         with self._lock:
             self._cache[(kind, name)] = (mtime, model)
@@ -154,8 +190,36 @@ class ModelRegistry:
         if (self.shipped_dir / f"{name}.npz").exists():
             raise ValueError(f"{name!r} is a shipped model; choose another name")
         # File first (atomic rename), row second: a crash in between leaves a whole file, no row.
-        path = save_model(self.saved_dir / f"{name}.npz", net, meta)
-        model = self._load(name, "saved", path)
-        if self.store is not None:
-            self.store.save_model(name, path.name, model.meta)
+        with self._write_lock:
+            path = save_model(self.saved_dir / f"{name}.npz", net, meta)
+            model = self._load(name, "saved", path)
+            if self.store is not None:
+                self.store.save_model(name, path.name, model.meta)
         return model
+
+    def delete(self, name: str) -> None:
+        """Delete a saved model: its file and its registry row (either may be missing already).
+        Raises UnknownModelError (not a valid name, or no such saved model) or ShippedModelError."""
+        if not valid_name(name):
+            raise UnknownModelError(f"{name!r} is not a model name ({NAME_RULE})")
+        if (self.shipped_dir / f"{name}.npz").exists():
+            raise ShippedModelError(f"{name!r} is a shipped model: it comes with the code and cannot be "
+                                    "deleted; only models saved from runs can")
+        path = self.saved_dir / f"{name}.npz"
+        with self._write_lock:
+            leaving = path.with_name(f".{path.name}.{secrets.token_hex(4)}{DELETED_SUFFIX}")
+            try:
+                os.replace(path, leaving)   # the one step that makes it disappear
+                had_file = True
+            except FileNotFoundError:
+                had_file = False
+            had_row = self.store.delete_model(name) if self.store is not None else False
+            leaving.unlink(missing_ok=True)
+            with self._lock:
+                self._cache.pop(("saved", name), None)
+                self._broken.pop(path, None)
+        if not (had_file or had_row):
+            saved = [n for n, (kind, _) in self._paths().items() if kind == "saved"]
+            raise UnknownModelError(f"no saved model named {name!r}; saved models: "
+                                    f"{', '.join(saved) or 'none'} (GET /api/models lists them)")
+        log.info("deleted model %s", name)

@@ -7,7 +7,8 @@ streams, predict ?run=ID) take the latest Progress and never touch the arrays be
 With a Store (app/server/store.py) every run, status change and metrics point is kept in SQLite
 (points in batches, about once a second, by a flusher thread, so training never waits on the disk),
 and checkpoints (app/server/checkpoints.py) keep the weights. After a restart, runs that were queued,
-running or paused say `interrupted`; `resume` continues them from their last checkpoint.
+running or paused say `interrupted`; `resume` continues them from their last checkpoint. `delete`
+forgets an ended run (rows, history, checkpoint); its id is never handed out again.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.training.config import TrainConfig
@@ -52,6 +54,7 @@ class RunManager:
         self._runs: dict[str, Run] = {}
         self._queue: deque[Run] = deque()
         self._lock = threading.RLock()
+        self._flush_lock = threading.Lock()    # a deleted run's last points must not land after its rows go
         self.report_seconds = report_seconds
         self.problems: list[str] = []          # what could not be read back (GET /api/health)
         self.store: Store | None = None
@@ -63,7 +66,8 @@ class RunManager:
             self.checkpoints = Checkpoints(Path(state_dir) / "checkpoints")
             self._reload()
             threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
-        self._ids = itertools.count(max((int(i[1:]) for i in self._runs), default=0) + 1)
+        deleted = self.store.deleted_runs() if self.store is not None else []
+        self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
 
     # Persistence ---------------------------------------------------------------------------------
     def _reload(self) -> None:
@@ -88,6 +92,9 @@ class RunManager:
             run.restore(self.store.points(run.id), latest)
             self._runs[run.id] = run
             self._save(run)
+        for run_id in self.store.deleted_runs():   # finish deletes a crash cut short
+            if self.checkpoints.delete(run_id):
+                log.warning("removed the checkpoint of deleted run %s (a delete was cut short)", run_id)
 
     def _save(self, run: Run) -> None:
         """Record the run's status (and config, the first time) in the database."""
@@ -102,8 +109,9 @@ class RunManager:
     def flush(self) -> None:
         """Write every run's new metrics points to the database, in one transaction."""
         if self.store is not None:
-            batch = [(run.id, p) for run in list(self._runs.values()) for p in run.take_unsaved()]
-            self.store.add_points(batch)
+            with self._flush_lock:
+                batch = [(run.id, p) for run in list(self._runs.values()) for p in run.take_unsaved()]
+                self.store.add_points(batch)
 
     def _flush_forever(self) -> None:
         while not self._closed.wait(FLUSH_SECONDS):
@@ -215,6 +223,30 @@ class RunManager:
                 self._set_status(run, "stopped")
             elif run.trainer is not None:
                 run.trainer.stop()
+        return run
+
+    def delete(self, run_id: str) -> Run:
+        """Forget an ended run: its database rows and history, its checkpoint, its place in the list;
+        return it. Models saved from it are files of their own and stay. Raises KeyError (no such
+        run) or RunStateError (queued, running or paused: stop it first)."""
+        with self._lock:
+            run = self.get(run_id)
+            if not run.ended:
+                raise RunStateError(f"run {run_id} is {run.status}; stop it first "
+                                    f"(POST /api/runs/{run_id}/stop), then delete it")
+            with self._flush_lock:
+                if self.store is not None:
+                    # The rows go first, in one transaction: the run is deleted from then on (if the
+                    # database refuses, nothing changed). A checkpoint left behind is removed by _reload.
+                    self.store.delete_run(run_id, datetime.now(UTC).isoformat(timespec="seconds"))
+                del self._runs[run_id]
+                run.take_unsaved()   # its rows are gone: nothing more to write
+        if self.checkpoints is not None:
+            try:
+                self.checkpoints.delete(run_id)
+            except OSError:
+                log.exception("could not remove the checkpoint of deleted run %s (retried at start)", run_id)
+        log.info("deleted run %s (%s)", run_id, run.name)
         return run
 
     def shutdown(self, timeout: float = 10.0) -> None:

@@ -67,8 +67,8 @@ def require_teacher(request: Request, credentials: HTTPAuthorizationCredentials 
     if expected is None:
         return
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "Only the teacher can start, pause, stop or save runs on this server: "
-                                 "type the teacher token into the Runs panel (API clients: send "
+        raise HTTPException(401, "Only the teacher can start, pause, stop, save or delete runs on this "
+                                 "server: type the teacher token into the Runs panel (API clients: send "
                                  "'Authorization: Bearer <token>'). Watching, drawing and predicting need "
                                  "no token.",
                             headers={"WWW-Authenticate": "Bearer"})

@@ -1,9 +1,11 @@
 """The server's memory across restarts: one SQLite file (<state_dir>/state.sqlite3) in WAL mode.
 
 Tables: `runs` (config, status, error, last checkpoint), `metrics` (each run's history, one JSON point a
-row) and `models` (the registry of models saved from runs; the .npz file is the truth, the row says
-where it came from). One connection shared by all threads behind a lock: writes are few and small
-(metrics arrive in batches, about once a second), so a lock costs nothing measurable.
+row), `models` (the registry of models saved from runs; the .npz file is the truth, the row says
+where it came from) and `deleted_runs` (ids of deleted runs: never handed out again, and a checkpoint
+left behind by a delete that a crash cut short is removed at the next start). One connection shared
+by all threads behind a lock: writes are few and small (metrics arrive in batches, about once a
+second), so a lock costs nothing measurable.
 
 A database that cannot be read is moved aside (state.sqlite3.corrupt-<time>) and a fresh one started:
 the server must come up, and the problem is kept in `problems` for GET /api/health.
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS metrics (run_id TEXT NOT NULL, step INTEGER NOT NULL,
 CREATE INDEX IF NOT EXISTS metrics_by_run ON metrics (run_id, step);
 CREATE TABLE IF NOT EXISTS models (
     name TEXT PRIMARY KEY, file TEXT NOT NULL, run_id TEXT, created TEXT, meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deleted_runs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, deleted TEXT NOT NULL);
 """
 
 
@@ -113,6 +116,21 @@ class Store:
                                     "ORDER BY seq").fetchall()
         return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
+    def delete_run(self, run_id: str, deleted: str) -> None:
+        """Forget a run and its metrics history in one transaction, and remember its id as deleted."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            self._db.execute("INSERT OR REPLACE INTO deleted_runs (seq, id, deleted) VALUES (?, ?, ?)",
+                             (int(run_id[1:]), run_id, deleted))
+
+    def deleted_runs(self) -> list[str]:
+        """Return the ids of every deleted run, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM deleted_runs ORDER BY seq").fetchall()
+        return [r[0] for r in rows]
+
     # Metrics ---------------------------------------------------------------------------------------
     def add_points(self, points: list[tuple[str, dict[str, Any]]]) -> None:
         """Append (run id, metrics point) pairs in one transaction."""
@@ -142,3 +160,8 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT name, file, run_id, created, meta FROM models").fetchall()
         return {r[0]: {"file": r[1], "run_id": r[2], "created": r[3], "meta": json.loads(r[4])} for r in rows}
+
+    def delete_model(self, name: str) -> bool:
+        """Forget a model's registry row; return whether there was one."""
+        with self._lock:
+            return self._db.execute("DELETE FROM models WHERE name = ?", (name,)).rowcount > 0

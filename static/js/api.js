@@ -40,6 +40,7 @@ export const api = {
   start: (config) => call("POST", "/api/runs", config),
   action: (id, action) => call("POST", `/api/runs/${enc(id)}/${action}`),
   save: (id, name) => call("POST", `/api/runs/${enc(id)}/save`, { name }),
+  deleteRun: (id) => call("DELETE", `/api/runs/${enc(id)}`),   // 204: resolves to null
   /** target: {model: NAME} or {run: ID}; pixels: 784 numbers in 0..1. */
   predict: (target, pixels) => {
     const query = target.model ? `model=${enc(target.model)}` : `run=${enc(target.run)}`;

@@ -37,6 +37,7 @@ const ui = {
 const live = new LiveChannel({ onMessage, banner: $("#live-banner"), beforeReconnect });
 const controls = new RunControls($("#run-panel"), $("#run-status"), {
   start: startRun, action: (name) => runAction(name), pick: (id) => choose({ kind: "run", id }), save: saveRun,
+  remove: deleteRun,
 });
 const picker = new ModelPicker($("#model-picker"),
   (name) => choose(name ? { kind: "model", name } : (state.runId ? { kind: "run", id: state.runId } : { kind: "auto" })));
@@ -138,6 +139,7 @@ async function showRun(id, fresh = false) {
   state.runId = id;
   controls.setRuns(state.runs, id);
   if (!id) {
+    if (changed) ui.charts.reset();
     controls.update({ run: null });
     return;
   }
@@ -158,7 +160,7 @@ async function beforeReconnect() {
 async function watch() {
   const id = await pickRun();
   await showRun(id);
-  if (id) live.watch(id);
+  live.watch(id);   // null (no run left): closes the socket
 }
 
 /** Show a sentence under the title for a while (things the page decided on its own). */
@@ -215,6 +217,12 @@ async function saveRun(name) {
   await api.save(state.runId, name);
   state.models = await api.models();
   labels();
+}
+
+/** Delete an ended run; the page then watches the newest run left (or none). */
+async function deleteRun(id) {
+  await api.deleteRun(id);
+  await choose({ kind: "auto" });
 }
 
 async function refreshRuns() {

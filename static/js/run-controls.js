@@ -1,10 +1,11 @@
 // Run controls: the new-run form (every field of the server's run config), pause / resume /
-// stop, the run picker, saving a run as a model, and the status line.
+// stop, the run picker, saving a run as a model, deleting an ended run, and the status line.
 
 import { teacherToken } from "./api.js";
 import { configFrom, statusParts } from "./lib/run-config.js";
 
 const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"], interrupted: ["resume"] };
+const ACTIVE = ["queued", "running", "paused"];   // the server refuses to delete these (stop first)
 
 /** Return the run config of the form (docs/api.md), or throw an Error naming the bad field. */
 export function readConfig(form) {
@@ -13,7 +14,7 @@ export function readConfig(form) {
 }
 
 export class RunControls {
-  /** handlers: {start(config), action(name), pick(id), save(name)}, each async; errors are shown. */
+  /** handlers: {start(config), action(name), pick(id), save(name), remove(id)}, each async; errors are shown. */
   constructor(root, statusEl, handlers) {
     this.root = root;
     this.statusEl = statusEl;
@@ -31,6 +32,13 @@ export class RunControls {
     root.querySelector("#save-run").addEventListener("click", () => {
       const name = root.querySelector("#save-name").value.trim();
       this.attempt(() => handlers.save(name), `Saved as "${name}": pick it under "Answering".`);
+    });
+    this.deleteButton = root.querySelector("#delete-run");
+    this.deleteButton.addEventListener("click", () => {
+      const id = this.run?.id;
+      // Deleting cannot be undone: ask first (the history and checkpoint go; saved models stay).
+      if (!id || !window.confirm(`Delete run ${id} and its history for good? Models saved from it stay.`)) return;
+      this.attempt(() => handlers.remove(id), `Run ${id} deleted.`);
     });
     const token = root.querySelector("#teacher-token");
     token.value = teacherToken.get();
@@ -68,7 +76,7 @@ export class RunControls {
 
   /** data: {run, metrics}: the watched run (status message or REST) and/or its newest metrics point. */
   update({ run, metrics }) {
-    if (run) this.run = run;
+    if (run !== undefined) this.run = run;   // null: no run is watched (e.g. the last one was deleted)
     if (metrics && this.run) {
       this.run.progress = { ...this.run.progress, epoch: metrics.epoch, step: metrics.step,
         examples_seen: metrics.examples_seen };
@@ -81,5 +89,6 @@ export class RunControls {
     this.statusEl.replaceChildren(span(`state ${state}`, state), ...figures);
     const allowed = ALLOWED[this.run?.status] ?? [];
     for (const b of this.root.querySelectorAll("[data-action]")) b.disabled = !allowed.includes(b.dataset.action);
+    this.deleteButton.disabled = !this.run || ACTIVE.includes(this.run.status);
   }
 }

@@ -122,6 +122,8 @@ def recorder_for(request: Request, run_id: str) -> Recorder:
         if not hasattr(state, "lesson_recorders"):
             state.lesson_recorders = {}
         recorders = state.lesson_recorders
+        for gone in set(recorders) - {r.id for r in state.runs.list()}:
+            del recorders[gone]   # a deleted run's frames go with it
         recorder = recorders.get(run_id)
         if recorder is None or recorder.run is not run:
             # Not trained yet: its starting weights are the config's seeded initialisation, the

@@ -1,11 +1,11 @@
-"""Training runs: create, list, inspect, pause/resume/stop, save as a model, follow as SSE."""
+"""Training runs: create, list, inspect, pause/resume/stop, save as a model, delete, follow as SSE."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.server.events import metrics_events
@@ -97,6 +97,21 @@ def save_run(request: Request, run_id: str, body: SaveIn) -> dict[str, Any]:
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return model.info()
+
+
+@router.delete("/{run_id}", status_code=204, response_class=Response, dependencies=TEACHER,
+               responses={**CONFLICT, **TEACHER_ERRORS})
+def delete_run(request: Request, run_id: str) -> Response:
+    """Delete an ended run: its history, its checkpoint and its place in the list (for good). Models
+    saved from it stay. A queued, running or paused run is 409: stop it first."""
+    get_run(request, run_id)
+    try:
+        request.app.state.runs.delete(run_id)
+    except KeyError as exc:   # deleted by someone else a moment ago
+        raise HTTPException(404, exc.args[0]) from None
+    except RunStateError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return Response(status_code=204)
 
 
 @router.get("/{run_id}/events", responses={**CONFLICT, 200: {"content": {"text/event-stream": {}}}})
