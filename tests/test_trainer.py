@@ -173,6 +173,30 @@ def test_same_seed_same_weights_bitwise_different_seed_different(data, augment):
     assert not np.array_equal(a, c)
 
 
+def test_the_trainer_takes_the_textbook_steps(data):
+    """Each step pairs the right images with the right labels and the scheduled rate: the Trainer's
+    weights equal, bit for bit, a plain loop of SGD steps over the same shuffled order (the Trainer
+    gathers each epoch's targets once and slices them; this checks the slices stay aligned)."""
+    from app.nn.network import Network, one_hot, with_bias_column
+    from app.nn.optim import SGD
+    config = TrainConfig(train_subset=530, validation_size=500, epochs=2, schedule="cosine", warmup=0.1,
+                         momentum=0.5, l2=1e-3, seed=4)  # 530: the last 3 examples sit out each epoch
+    trained = Trainer(config, data, report_seconds=1e9).run()
+    d = prepare(config, data)
+    net = Network(config.sizes, seed=config.seed)
+    sgd = SGD(net, config.learning_rate, config.momentum, config.l2)
+    rng, m, steps = np.random.default_rng([config.seed, 2, 0]), config.batch_size, 530 // 10
+    xs, ys = with_bias_column(d.train_x), one_hot(d.train_labels)
+    for epoch in range(config.epochs):
+        order = rng.permutation(530)
+        for i in range(steps):
+            rows = order[i * m:(i + 1) * m]
+            progress = (epoch * steps + i) / (config.epochs * steps)
+            rate = scheduled_rate(config.learning_rate, "cosine", progress, warmup=0.1)
+            sgd.step(xs[rows], ys[rows], rate)
+    assert trained.params.tobytes() == net.params.tobytes()
+
+
 def test_an_absurd_learning_rate_raises_diverged_and_leaves_finite_weights(data):
     # ReLU units at lr 100 mostly die (gradient 0) in a 16-16 net; three wide layers overflow instead.
     config = TrainConfig(hidden=[64, 64, 64], activation="relu", cost="cross_entropy", learning_rate=100.0,
