@@ -173,14 +173,18 @@ def test_same_seed_same_weights_bitwise_different_seed_different(data, augment):
     assert not np.array_equal(a, c)
 
 
-def test_the_trainer_takes_the_textbook_steps(data):
+@pytest.mark.parametrize("jitter", [0.0, 1.0])
+def test_the_trainer_takes_the_textbook_steps(data, jitter):
     """Each step pairs the right images with the right labels and the scheduled rate: the Trainer's
     weights equal, bit for bit, a plain loop of SGD steps over the same shuffled order (the Trainer
-    gathers each epoch's targets once and slices them; this checks the slices stay aligned)."""
+    gathers each epoch's targets once and slices them; this checks the slices stay aligned). With
+    augmentation, the images the Trainer jitters on its helper thread are the ones this loop jitters
+    in line, from the same random numbers in the same order."""
     from app.nn.network import Network, one_hot, with_bias_column
     from app.nn.optim import SGD
-    config = TrainConfig(train_subset=530, validation_size=500, epochs=2, schedule="cosine", warmup=0.1,
-                         momentum=0.5, l2=1e-3, seed=4)  # 530: the last 3 examples sit out each epoch
+    from app.training.augment import augment
+    config = TrainConfig(train_subset=530, validation_size=500, epochs=3, schedule="cosine", warmup=0.1,
+                         momentum=0.5, l2=1e-3, seed=4, augment=jitter)  # 530: 3 examples sit out
     trained = Trainer(config, data, report_seconds=1e9).run()
     d = prepare(config, data)
     net = Network(config.sizes, seed=config.seed)
@@ -188,6 +192,8 @@ def test_the_trainer_takes_the_textbook_steps(data):
     rng, m, steps = np.random.default_rng([config.seed, 2, 0]), config.batch_size, 530 // 10
     xs, ys = with_bias_column(d.train_x), one_hot(d.train_labels)
     for epoch in range(config.epochs):
+        if jitter:
+            xs[:, :-1] = augment(d.train_x, rng, jitter)
         order = rng.permutation(530)
         for i in range(steps):
             rows = order[i * m:(i + 1) * m]
