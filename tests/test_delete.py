@@ -337,5 +337,21 @@ def test_the_page_deletes_the_watched_run_after_asking(tmp_path: Path):
         assert page.locator("#run-picker option").all_inner_texts() == [f"{older} · older · finished"]
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#run-panel").screenshot(path=str(ARTIFACTS / "delete-run.png"))
+
+        # A saved model, answering on the page, deleted from the Runs panel: only saved ones are offered.
+        assert page.is_disabled("#delete-model"), "nothing saved yet: nothing to delete"
+        c.post(f"/api/runs/{older}/save", json={"name": "lesson-one"}).raise_for_status()
+        page.goto(f"{url}/?model=lesson-one")
+        page.click("#run-panel summary")
+        page.wait_for_function("!document.querySelector('#delete-model').disabled")
+        assert page.locator("#saved-model-picker option").all_inner_texts() == ["lesson-one"]
+        page.once("dialog", lambda d: answer(d, True))
+        page.click("#delete-model")
+        page.locator("#run-message", has_text='Model "lesson-one" deleted.').wait_for()
+        assert "lesson-one" not in model_names(c) and "default" in model_names(c)
+        assert page.is_disabled("#delete-model") and "lesson-one" in questions[-1]
+        page.wait_for_function("!location.search.includes('model=')")   # the run answers again
+        assert page.locator("#model-picker option", has_text="lesson-one").count() == 0
+        page.locator("#run-panel").screenshot(path=str(ARTIFACTS / "delete-model.png"))
         browser.close()
         assert errors == []

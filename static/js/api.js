@@ -41,6 +41,7 @@ export const api = {
   action: (id, action) => call("POST", `/api/runs/${enc(id)}/${action}`),
   save: (id, name) => call("POST", `/api/runs/${enc(id)}/save`, { name }),
   deleteRun: (id) => call("DELETE", `/api/runs/${enc(id)}`),   // 204: resolves to null
+  deleteModel: (name) => call("DELETE", `/api/models/${enc(name)}`),
   /** target: {model: NAME} or {run: ID}; pixels: 784 numbers in 0..1. */
   predict: (target, pixels) => {
     const query = target.model ? `model=${enc(target.model)}` : `run=${enc(target.run)}`;

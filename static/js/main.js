@@ -10,6 +10,7 @@ import { ModelPicker } from "./model-picker.js";
 import { NetworkView } from "./network-view.js";
 import { OutputBars } from "./output-bars.js";
 import { RunControls } from "./run-controls.js";
+import { SavedModels } from "./saved-models.js";
 import { strokesToPixels } from "./lib/digitize.js";
 import { serial, throttle } from "./lib/throttle.js";
 import { readChoice, writeChoice } from "./lib/url-state.js";
@@ -41,6 +42,8 @@ const controls = new RunControls($("#run-panel"), $("#run-status"), {
 });
 const picker = new ModelPicker($("#model-picker"),
   (name) => choose(name ? { kind: "model", name } : (state.runId ? { kind: "run", id: state.runId } : { kind: "auto" })));
+const saved = new SavedModels($("#run-panel"),
+  (name) => controls.attempt(() => deleteModel(name), `Model "${name}" deleted.`));
 const canvas = new DrawCanvas($("#draw-canvas"), onDraw);
 $("#clear-canvas").addEventListener("click", () => canvas.clear());
 
@@ -183,6 +186,7 @@ function labels() {
   $("#compare-label").textContent = compare ? `model "${compare}" (fully trained)` : runText;
   $(".compare-answer").hidden = !(main ? state.runId : compare);
   picker.update({ models: state.models, chosen: main ?? "", runLabel: run?.id });
+  saved.update(state.models);
 }
 
 // ---- choices, run controls ---------------------------------------------------------------
@@ -223,6 +227,14 @@ async function saveRun(name) {
 async function deleteRun(id) {
   await api.deleteRun(id);
   await choose({ kind: "auto" });
+}
+
+/** Delete a saved model; if it was answering, the run being watched answers again. */
+async function deleteModel(name) {
+  await api.deleteModel(name);
+  state.models = await api.models();
+  if (state.choice.kind === "model" && state.choice.name === name) await choose({ kind: "auto" });
+  labels();
 }
 
 async function refreshRuns() {
