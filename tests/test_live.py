@@ -26,11 +26,14 @@ FIRST: dict = {}
 
 @pytest.fixture(scope="module")
 def server(small_model_dir) -> Iterator[str]:
-    with running_server("--models-dir", str(small_model_dir)) as url:
+    with running_server("--models-dir", str(small_model_dir), "--no-train") as url:
         # The moment the server answers, prediction must work (the shipped model is loaded at start).
         t0 = time.monotonic()
         FIRST["response"] = httpx.post(f"{url}/api/predict", files={"file": ("7.png", stroke_png(SEVEN))})
         FIRST["seconds"] = time.monotonic() - t0
+        # The video's network, as the default run, but long enough to outlast these tests: the
+        # default 30 epochs can be over in 15 s, and the tests below need a run that is learning.
+        httpx.post(f"{url}/api/runs", json={"epochs": 500, "name": "default"}).raise_for_status()
         wait_training(url, "r1")
         yield url
 
@@ -123,40 +126,47 @@ def test_unknown_run_gets_an_error_and_close(server):
     asyncio.run(session())
 
 
-def stalled_client(url: str) -> socket.socket:
+def stalled_client(url: str, run_id: str) -> socket.socket:
     """Return a socket that completes the WebSocket handshake and then never reads a byte."""
     host, port = url.removeprefix("http://").split(":")
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect((host, int(port)))
-    s.sendall(b"GET /api/runs/r1/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.sendall(f"GET /api/runs/{run_id}/live HTTP/1.1\r\n".encode()
+              + b"Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     return s
 
 
-def examples_per_second(url: str, seconds: float = 2.0) -> float:
-    a = httpx.get(f"{url}/api/runs/r1").json()["progress"]["examples_seen"]
+def examples_per_second(url: str, run_id: str, seconds: float = 2.0) -> float:
+    a = httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["examples_seen"]
     t0 = time.monotonic()
     time.sleep(seconds)
-    b = httpx.get(f"{url}/api/runs/r1").json()["progress"]["examples_seen"]
+    b = httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["examples_seen"]
     return (b - a) / (time.monotonic() - t0)
 
 
 def test_clients_that_never_read_do_not_stall_training(server):
-    before = examples_per_second(server)
-    stalled = [stalled_client(server) for _ in range(10)]
+    # A run of its own that outlasts the test (the default run may be over by now: it is fast).
+    run_id = httpx.post(f"{server}/api/runs", json={"epochs": 500, "name": "stall test"}).json()["id"]
     try:
-        time.sleep(1.0)  # long enough for their socket buffers to fill up
-        during = examples_per_second(server)
+        wait_training(server, run_id)
+        before = examples_per_second(server, run_id)
+        stalled = [stalled_client(server, run_id) for _ in range(10)]
+        try:
+            time.sleep(1.0)  # long enough for their socket buffers to fill up
+            during = examples_per_second(server, run_id)
 
-        async def reader():  # a well-behaved client still gets its stream meanwhile
-            async with connect(ws_url(server)) as ws:
-                return [m["type"] for m in await collect(ws, 1.5)]
-        kinds = asyncio.run(reader())
+            async def reader():  # a well-behaved client still gets its stream meanwhile
+                async with connect(ws_url(server, run_id)) as ws:
+                    return [m["type"] for m in await collect(ws, 1.5)]
+            kinds = asyncio.run(reader())
+        finally:
+            for s in stalled:
+                s.close()
+        after = examples_per_second(server, run_id)
     finally:
-        for s in stalled:
-            s.close()
-    after = examples_per_second(server)
+        httpx.post(f"{server}/api/runs/{run_id}/stop")
     assert kinds.count("metrics") >= 3, kinds
     # Loose on purpose (the machine is shared); bench/bench_live_clients.py measures it properly.
     assert during > 0.5 * (before + after) / 2, (before, during, after)
