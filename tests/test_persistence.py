@@ -94,9 +94,11 @@ def test_kill_9_mid_training_loses_no_run_history_or_model(tmp_path: Path, mnist
         proc.kill()       # SIGKILL: no shutdown handler, no last flush
         proc.wait(timeout=5)
     assert (state / "checkpoints" / f"{long['id']}.npz").is_file()
-    assert not list(state.rglob(".*.tmp"))
+    # A kill in the middle of a checkpoint write leaves its temporary file (the checkpoint it was to
+    # replace is whole: writes are rename-into-place); the next start sweeps such files away.
 
     with server(state, log) as (proc, url):
+        assert not list(state.rglob(".*.tmp"))
         _, runs = call(f"{url}/api/runs")
         assert [r["id"] for r in runs] == [long["id"], short["id"]]
         interrupted, finished = runs
