@@ -152,6 +152,8 @@ class Trainer:
         if len(self.data.train_labels) < config.batch_size:
             raise ValueError(f"batch size {config.batch_size} exceeds the {len(self.data.train_labels)} "
                              "training examples")
+        # Fixed for the run; the schedule reads it at every step.
+        self._total_steps = max(len(self.data.train_labels) // config.batch_size * config.epochs, 1)
         self.net = network or Network(config.sizes, config.activation, config.cost, seed=config.seed)
         self.optimizer = SGD(self.net, config.learning_rate, config.momentum, config.l2)
         self.callback = callback or (lambda progress: None)
@@ -224,8 +226,7 @@ class Trainer:
 
     def _rate_at(self, step: int) -> float:
         cfg = self.config
-        total = max(self.steps_per_epoch() * cfg.epochs, 1)
-        return scheduled_rate(cfg.learning_rate, cfg.schedule, min(step / total, 1.0), cfg.warmup)
+        return scheduled_rate(cfg.learning_rate, cfg.schedule, min(step / self._total_steps, 1.0), cfg.warmup)
 
     def _epoch(self, xs: np.ndarray, ys: np.ndarray, order: np.ndarray) -> None:
         """Take one epoch of steps over the examples in `order` (or fewer, if stopped)."""
