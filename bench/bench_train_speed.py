@@ -2,8 +2,10 @@
 
 Prints seconds per epoch of 60,000 examples for app.nn against two yardsticks timed in the same run:
 the textbook per-example loop (bench/reference.py) and a plain vectorised loop (bench/plain.py).
-The machine is shared and noisy, so the contenders run in short blocks, interleaved round after round,
-and each figure is the median over rounds. Both wall-clock and CPU (process) time are reported: with
+The machine is shared and noisy, so the contenders run in short blocks, interleaved round after round
+(in a fresh random order each round), and each figure is the median over rounds; the ratios are also
+given paired, round by round (the median and quartiles of each round's reference time over the
+contender's), which cancels the slow swings of a busy host. Both wall-clock and CPU (process) time are reported: with
 BLAS pinned to one thread they agree on a quiet machine, and CPU time is what stays meaningful when
 other processes compete for the cores. The reference runs on 300 examples a round and is scaled up.
 
@@ -75,15 +77,16 @@ class Contenders:
 
     def app_nn(self) -> tuple[float, float]:
         """The same gather-and-step as Trainer.run (its _epoch), without its bookkeeping: each step
-        gathers its inputs; the targets are gathered once per block, as the Trainer does per epoch."""
+        gathers its inputs; the targets are gathered once per block (each step's transposed), as the
+        Trainer does per epoch."""
         order = self.rng.permutation(len(self.images))[:FAST_BLOCK]
         xs, ys, xb, step = self.xs, self.ys, self.xb, self.ours.step
 
         def run():
-            y_block = ys.take(order, axis=0)
-            for k in range(0, FAST_BLOCK, BATCH):
+            y_block = ys.take(order, axis=0).reshape(-1, BATCH, 10).transpose(0, 2, 1).copy()
+            for i, k in enumerate(range(0, FAST_BLOCK, BATCH)):
                 xs.take(order[k:k + BATCH], 0, xb, "clip")
-                step(xb, y_block[k:k + BATCH], ETA)
+                step(xb, y_block[i].T, ETA)
         return timed(run)
 
     def trainer(self) -> tuple[float, float]:
@@ -114,7 +117,7 @@ def check_same_maths() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
     args = parser.parse_args()
     pin_blas_threads(1)
     data = load_mnist()
@@ -127,8 +130,10 @@ def main() -> None:
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     load_before = os.getloadavg()
     started = time.perf_counter()
+    shuffler = np.random.default_rng(3)
     for _ in range(args.rounds):
-        for name, (fn, n) in runs.items():
+        for name in shuffler.permutation(list(runs)):
+            fn, n = runs[name]
             wall, cpu = fn()
             samples[name].append((wall * EPOCH / n, cpu * EPOCH / n))
     report(samples, args.rounds, load_before, time.perf_counter() - started)
@@ -152,6 +157,14 @@ def report(samples: dict, rounds: int, load_before: tuple, seconds: float) -> No
         cpu_s = f"{cpu:12.3f}" if cpu == cpu else f"{'-':>12s}"
         us_s = f"{us:8.1f}" if cpu == cpu else f"{'-':>8s}"
         print(f"{name:34s} {wall:12.3f} {cpu_s} {us_s} {vs_ref:>16s} {vs_plain:>14s}")
+    print("\nPaired, round by round (reference time / contender time, wall clock): median [quartiles]")
+    ref_rounds = [w for w, _ in samples["reference (per example, float64)"]]
+    for name, s in samples.items():
+        if name.startswith("reference"):
+            continue
+        ratios = [r / w for r, (w, _) in zip(ref_rounds, s, strict=True)]
+        q1, q2, q3 = statistics.quantiles(ratios, n=4)
+        print(f"{name:34s} {q2:5.1f}x [{q1:.1f}-{q3:.1f}]")
     print("\nGoal: >= 20x the reference (half the time of the plain vectorised loop).")
 
 

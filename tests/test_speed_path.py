@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.nn.functions import ReLU, Sigmoid
+from app.nn.functions import ReLU, Sigmoid, Softmax
 from app.nn.network import Network, one_hot, with_bias_column
 from app.nn.optim import SGD
 from app.training.threads import pin_blas_threads
@@ -94,3 +94,32 @@ def test_primes_are_the_derivatives():
     a = np.array([[0.0, 0.25, 0.5, 1.0]])
     np.testing.assert_allclose(Sigmoid.prime(a, np.empty_like(a)), a * (1 - a))
     np.testing.assert_array_equal(ReLU.prime(np.array([[0.0, 2.0]]), np.empty((1, 2))), [[0.0, 1.0]])
+
+
+@pytest.mark.parametrize("activation,cost", [("sigmoid", "quadratic"), ("relu", "cross_entropy")])
+def test_the_bound_step_follows_its_input_buffer(activation, cost):
+    """The step's calls are bound to the caller's input buffer once: refilling that buffer in place
+    (as the Trainer does), switching buffers, or passing y in either layout gives the same weights
+    as fresh arrays at every step."""
+    rng = np.random.default_rng(6)
+    batches = [batch(rng) for _ in range(6)]
+    fresh = SGD(Network(SIZES, activation, cost, seed=7, dtype=np.float64), 0.5, momentum=0.5, l2=1e-3)
+    for x, y in batches:
+        fresh.step(with_bias_column(x), y)
+    reused = SGD(Network(SIZES, activation, cost, seed=7, dtype=np.float64), 0.5, momentum=0.5, l2=1e-3)
+    buffers = [np.empty((10, SIZES[0] + 1)), np.empty((10, SIZES[0] + 1))]
+    for k, (x, y) in enumerate(batches):
+        xb = buffers[k // 3]                                  # three steps on one, then the other
+        xb[...] = with_bias_column(x)
+        y_arg = np.ascontiguousarray(y.T).T if k % 2 else y   # y.T contiguous, or not
+        reused.step(xb, y_arg)
+    np.testing.assert_array_equal(reused.net.params, fresh.net.params)
+
+
+def test_softmax_is_the_formula():
+    z = np.array([[1.0, -3.0, 800.0], [2.0, 0.0, 0.0], [3.0, 1.0, -800.0]])  # units x batch
+    out = np.empty_like(z)
+    with np.errstate(over="raise", invalid="raise"):   # exp(-1600) may underflow to 0, never overflow
+        Softmax.fn(z.copy(), out)
+    shifted = np.exp(z - z.max(axis=0))
+    np.testing.assert_allclose(out, shifted / shifted.sum(axis=0), rtol=1e-15)

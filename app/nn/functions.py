@@ -3,9 +3,16 @@
 Every function writes into a preallocated `out` array: at the video's batch size of 10 the arithmetic
 is tiny and the time goes into NumPy calls (~0.5 us each), so each step here is one in-place ufunc
 and the functions use as few of them as the maths allows.
+
+An activation is written once, as `calls(z, out)`: the list of its NumPy calls bound to their arrays
+(functools.partial), which `fn` runs. The training step binds them to its buffers once and then only
+runs the list, so a step pays for the arithmetic and not for looking functions up.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -26,58 +33,85 @@ class _Constants:
 _K = {np.dtype(t): _Constants(np.dtype(t)) for t in (np.float32, np.float64)}
 
 
-class Sigmoid:
+Calls = list[Callable[[], object]]
+
+
+class Activation:
+    """A function applied to each layer's z. Subclasses give `calls` and `prime_calls`."""
+
+    name = ""
+
+    @staticmethod
+    def calls(z: np.ndarray, out: np.ndarray) -> Calls:
+        raise NotImplementedError
+
+    # The calls that write sigma'(z) into out from the activation a = sigma(z); None for an output
+    # function whose cost never needs sigma'.
+    prime_calls: Callable[[np.ndarray, np.ndarray], Calls] | None = None
+
+    @classmethod
+    def fn(cls, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write sigma(z) into out and return it (z may be used as scratch)."""
+        for call in cls.calls(z, out):
+            call()
+        return out
+
+    @classmethod
+    def prime(cls, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write sigma'(z) into out, from a = sigma(z), and return it."""
+        assert cls.prime_calls is not None
+        for call in cls.prime_calls(a, out):
+            call()
+        return out
+
+
+class Sigmoid(Activation):
     name = "sigmoid"
 
     @staticmethod
-    def fn(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return sigma(z) = 1 / (1 + exp(-z)) written into out (z is used as scratch).
-
-        Computed as (1 + tanh(z/2)) / 2, the same function: tanh is bounded, so unlike exp(-z) it
-        cannot overflow for any z and needs no clipping (4 calls instead of 6), and saturated neurons
-        give exactly 0 or 1 rather than denormals that would slow the FPU down. Float32 error ~6e-8.
-        """
+    def calls(z: np.ndarray, out: np.ndarray) -> Calls:
+        """sigma(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z/2)) / 2, the same function: tanh is
+        bounded, so unlike exp(-z) it cannot overflow for any z and needs no clipping (4 calls
+        instead of 6), and saturated neurons give exactly 0 or 1 rather than denormals that would
+        slow the FPU down. Float32 error ~6e-8."""
         half = _K[z.dtype].half
-        multiply(z, half, z)
-        tanh(z, z)
-        multiply(z, half, out)
-        return add(out, half, out)
+        return [partial(multiply, z, half, z), partial(tanh, z, z),
+                partial(multiply, z, half, out), partial(add, out, half, out)]
 
     @staticmethod
-    def prime(a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return sigma'(z) = a (1 - a) written into out, from the activation a = sigma(z)."""
-        subtract(_K[a.dtype].one, a, out)
-        return multiply(out, a, out)
+    def prime_calls(a: np.ndarray, out: np.ndarray) -> Calls:  # type: ignore[override]
+        """sigma'(z) = a (1 - a)."""
+        return [partial(subtract, _K[a.dtype].one, a, out), partial(multiply, out, a, out)]
 
 
-class ReLU:
+class ReLU(Activation):
     name = "relu"
 
     @staticmethod
-    def fn(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return max(z, 0) written into out."""
-        return maximum(z, _K[z.dtype].zero, out=out)  # (np.maximum wants out= by name)
+    def calls(z: np.ndarray, out: np.ndarray) -> Calls:
+        """max(z, 0) (np.maximum wants out= by name)."""
+        return [partial(maximum, z, _K[z.dtype].zero, out=out)]
 
     @staticmethod
-    def prime(a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return relu'(z) written into out: 1 where the neuron fired (a > 0), else 0."""
-        return greater(a, _K[a.dtype].zero, out)  # out is float: True -> 1.0
+    def prime_calls(a: np.ndarray, out: np.ndarray) -> Calls:  # type: ignore[override]
+        """relu'(z): 1 where the neuron fired (a > 0), else 0 (out is float: True -> 1.0)."""
+        return [partial(greater, a, _K[a.dtype].zero, out)]
 
 
-class Softmax:
+class Softmax(Activation):
     """Output layer for the cross-entropy cost: turns scores into probabilities. Unlike the
-    element-wise functions it needs to know the layout: z is (units, batch), one column per example."""
+    element-wise functions it needs to know the layout: z is (units, batch), one column per example.
+    No prime_calls: with cross-entropy, dC/dz is simply a - y."""
 
     name = "softmax"
-    prime = None  # never needed: with cross-entropy, dC/dz is simply a - y
 
     @staticmethod
-    def fn(z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Return exp(z) / sum(exp(z)) per column, shifted by the column max so exp cannot overflow."""
-        z -= z.max(axis=0, keepdims=True)
-        np.exp(z, out=out)
-        out /= out.sum(axis=0, keepdims=True)
-        return out
+    def calls(z: np.ndarray, out: np.ndarray) -> Calls:
+        """exp(z) / sum(exp(z)) per column, shifted by the column max so exp cannot overflow."""
+        column = np.empty((1, z.shape[1]), z.dtype)
+        return [partial(np.maximum.reduce, z, 0, None, column, True), partial(subtract, z, column, z),
+                partial(np.exp, z, out), partial(np.add.reduce, out, 0, None, column, True),
+                partial(np.divide, out, column, out)]
 
 
 class QuadraticCost:

@@ -12,15 +12,19 @@ Where we depart from the textbook, for speed (the maths is unchanged):
   buffers, computes sigma'(z) of every layer in one pass, and can fold the optimiser's step size
   into the output error, so that backpropagation hands back the update itself. At the video's batch
   size of 10 the time goes into the number of NumPy calls, not into arithmetic: a step is 28 calls
-  (3 + 12 forward, 2 for every sigma', 3 for the output error, 7 backward, 1 update), each given its
-  output array positionally (an out= keyword costs ~0.1 us to parse, a quarter of a small call).
-  Measured on a 2-core VM (bench/bench_train_speed.py): the two 785-wide products, the update and
-  the gather of the batch take about half of a step; the other 25 calls cost ~0.5-1 us each.
+  (3 + 12 forward, 2 for every sigma', 3 for the output error, 7 backward, 1 update), bound to their
+  buffers once (functools.partial) so that a step only runs a list of them, with every operand
+  contiguous (a transposed or strided operand costs NumPy ~0.5-1 us more on these shapes).
+  Measured on a 2-core VM (bench/bench_train_speed.py), ~38 us a step at best: the two 785-wide
+  products take 15 us, the update 2 us, the gather of the batch 1 us, the other 24 calls ~0.4-1 us
+  each, and Python ~3 us. Binding the calls and the contiguous operands saved ~10% over calling
+  them one by one from loops over the layers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -105,35 +109,27 @@ class Network:
         over the batch, divided by the cost's gradient_scale (the optimiser multiplies it back), and
         multiplied by `scale` (the optimiser passes -step size, so grad arrives as the step itself).
 
-        x_aug is the input batch with a final column of ones (batch, sizes[0] + 1); y is one-hot.
-        Return the output activations (batch, sizes[-1]), valid until the next call.
+        x_aug is the input batch with a final column of ones (batch, sizes[0] + 1); y is one-hot
+        (batch, sizes[-1]). Fastest when the caller reuses one x_aug buffer from step to step and
+        y.T is C-contiguous (the Trainer does both). Return the output activations
+        (batch, sizes[-1]), valid until the next call.
         """
         if x_aug.dtype != self.dtype:  # np.dot writes into our buffers only from their own dtype
             x_aug = x_aug.astype(self.dtype)
         ws = self._workspace
         if ws is None or ws.grad is not grad or ws.batch != x_aug.shape[0]:
-            ws = self._workspace = _Workspace(self, x_aug.shape[0], grad)
-        # Inside, each example is a column, as in Nielsen's book (z = W a + b): every product is then
-        # a plain np.dot into a C-ordered buffer, the fastest call NumPy has for these small shapes.
-        # The loops unpack tuples of prepared buffers: attribute look-ups cost as much as the maths.
-        a = x_aug.T                                              # (785, batch), last row all ones
-        for Wb, z, a_out, a_aug, sigma in ws.forward:            # forward: keep every activation
-            dot(Wb, a, z)                                        # z = W a + b    (n_out, batch)
-            sigma(z, a_out)                                      # a' = sigma(z)
-            a = a_aug                                            # a' with its row of ones
-        for prime, a_all, s_all in ws.primes:                    # sigma'(z) of many layers at once
-            prime(a_all, s_all)
-        cost_delta, a, delta, s = ws.output
-        cost_delta(a, y.T, delta, s)                             # delta_L = dC/dz_L
-        if scale != 1.0:
-            ws.scale[()] = scale                                 # scaling delta_L scales every
-            multiply(delta, ws.scale, delta)                     # gradient (backprop is linear)
-        for delta, a_in_T, G, W_T, delta_below, s_below in ws.backward:   # backward, from the top
-            dot(delta, a_in_T, G)                                # dC/dW and dC/db together
-            dot(W_T, delta, delta_below)                         # delta_{l-1} = W^T delta_l ...
-            multiply(delta_below, s_below, delta_below)          # ... * sigma'(z_{l-1})
-        dot(ws.delta_0, x_aug, ws.G_0)
-        return a.T
+            ws = self._workspace = _Workspace(self, x_aug, grad)
+        elif ws.x is not x_aug:
+            ws.bind_input(x_aug)
+        for call in ws.forward:                  # every layer's z and a, then every sigma'(z)
+            call()
+        self.cost.delta(ws.a_out, y.T, ws.delta_out, ws.s_out)       # delta_L = dC/dz_L
+        if scale != 1.0:                         # scaling delta_L scales every gradient
+            ws.scale[()] = scale                 # (backpropagation is linear)
+            multiply(ws.delta_out, ws.scale, ws.delta_out)
+        for call in ws.backward:                 # every layer's delta and dC/dW, from the top
+            call()
+        return ws.a_out.T
 
     def copy(self) -> Network:
         """Return an independent network with the same weights (an immutable snapshot for readers)."""
@@ -147,11 +143,15 @@ class Network:
 
 
 class _Workspace:
-    """Preallocated buffers for one batch size, so a training step allocates nothing. Every
-    per-layer buffer is (units, batch): one column per example."""
+    """The training step compiled for one batch size: preallocated buffers, and the step's NumPy
+    calls bound to them once (functools.partial), so that a step allocates nothing and looks
+    nothing up. Inside, each example is a column, as in Nielsen's book (z = W a + b): every product
+    is then a plain np.dot on contiguous (or transposed contiguous) operands, the fastest call NumPy
+    has for these small shapes."""
 
-    def __init__(self, net: Network, batch: int, grad: np.ndarray):
-        dt, sizes = net.dtype, net.sizes
+    def __init__(self, net: Network, x_aug: np.ndarray, grad: np.ndarray):
+        batch = x_aug.shape[0]
+        dt, sizes, L = net.dtype, net.sizes, net.n_layers
         self.batch, self.grad = batch, grad
         self.scale = np.array(1.0, dt)
         # Every layer's activations, each followed by a row of ones (the bias input) except the
@@ -163,24 +163,46 @@ class _Workspace:
         a = [A[top:top + n] for top, n in zip(tops, sizes[1:], strict=False)]    # (n_l, batch)
         s = [S[top:top + n] for top, n in zip(tops, sizes[1:], strict=False)]    # sigma'(z_l)
         z = [np.empty((n, batch), dt) for n in sizes[1:]]
-        delta = [np.empty((n, batch), dt) for n in sizes[1:]]
+        # Backpropagating through Wb^T (contiguous, unlike W^T, which np.dot would copy first)
+        # gives one row too many, the bias's: each delta lives in the first rows of its buffer.
+        delta = [np.empty((r + 1 if k < L - 1 else r, batch), dt)[:r]
+                 for k, r in enumerate(sizes[1:])]
         G = _views(grad, [wb.shape for wb in net.Wb])                            # dC/dWb, in grad
-        L = net.n_layers
-        self.forward = [(net.Wb[k], z[k], a[k], a_aug[k], net.layer_activation(k).fn) for k in range(L)]
-        self.output = (net.cost.delta, a[-1], delta[-1], s[-1])
-        self.backward = [(delta[k], a_aug[k - 1].T, G[k], net.W[k].T, delta[k - 1], s[k - 1])
-                         for k in range(L - 1, 0, -1)]
-        self.delta_0, self.G_0 = delta[0], G[0]
-        # One pass for the hidden layers, and the output layer in the same pass when it uses the
-        # same function (sigmoid + quadratic cost); softmax needs no sigma' (dC/dz = a - y).
-        hidden, output = net.activation.prime, net.cost.output.prime
+        self.a_out, self.s_out, self.delta_out = a[-1], s[-1], delta[-1]
+
+        self.forward: list = [None]                                 # [0]: the input's, bound below
+        for k in range(L):
+            if k:
+                self.forward.append(partial(dot, net.Wb[k], a_aug[k - 1], z[k]))   # z = W a + b
+            self.forward += net.layer_activation(k).calls(z[k], a[k])              # a' = sigma(z)
+        # sigma'(z) of the hidden layers in one pass, and the output layer in the same pass when it
+        # uses the same function (sigmoid + quadratic cost); softmax needs no sigma' (dC/dz = a - y).
+        hidden, output = net.activation.prime_calls, net.cost.output.prime_calls
         end = sum(rows[:-1])
         if hidden is output:
-            self.primes = [(hidden, A, S)]
+            self.forward += hidden(A, S)
         else:
-            self.primes = [(hidden, A[:end], S[:end])] if end else []
+            if end:
+                self.forward += hidden(A[:end], S[:end])
             if output is not None:
-                self.primes.append((output, A[end:], S[end:]))
+                self.forward += output(A[end:], S[end:])
+
+        self.backward: list = []
+        for k in range(L - 1, 0, -1):                               # from the top
+            self.backward += [
+                partial(dot, delta[k], a_aug[k - 1].T, G[k]),           # dC/dW and dC/db together
+                partial(dot, net.Wb[k].T, delta[k], delta[k - 1].base),  # W^T delta_l (+ a bias row)
+                partial(multiply, delta[k - 1], s[k - 1], delta[k - 1]),  # ... * sigma'(z_{l-1})
+            ]
+        self.backward.append(None)                                  # [-1]: the input's, bound below
+        self._first, self._delta_0, self._G_0 = net.Wb[0], delta[0], G[0]
+        self.bind_input(x_aug)
+
+    def bind_input(self, x_aug: np.ndarray) -> None:
+        """Point the two calls that read the input batch at x_aug."""
+        self.x = x_aug
+        self.forward[0] = partial(dot, self._first, x_aug.T, self.forward[1].args[0])
+        self.backward[-1] = partial(dot, self._delta_0, x_aug, self._G_0)
 
 
 def _views(flat: np.ndarray, shapes: list[tuple[int, int]]) -> list[np.ndarray]:

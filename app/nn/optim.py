@@ -6,6 +6,7 @@ theta <- theta - eta * (1/m) sum_x grad C_x(theta)  (+ momentum, + L2), with eta
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -44,35 +45,39 @@ class SGD:
         self.gradient_scale = net.cost.gradient_scale
         # 0-d arrays of the parameters' dtype: NumPy converts a Python float on every call (~1 us)
         self.momentum_0d, self.eta = np.array(momentum, net.dtype), np.array(learning_rate, net.dtype)
-        self.velocity = np.zeros_like(net.params) if momentum else None
+        params, step = net.params, self.grad   # backpropagation hands back the step itself: see step()
+        # The update's calls, bound once to their arrays (as the network binds its step's calls).
+        self._update: list = []
         if l2:
-            # l2 on each weight, 0 on each bias (the last column of every Wb block).
-            self.decay = np.full_like(net.params, l2)
+            # weight decay: the gradient of (l2/2) |w|^2 is l2 * w, so the step gains -eta l2 w
+            # (the decay array is l2 on each weight and 0 on each bias: the last column of each Wb).
+            self.decay = np.full_like(params, l2)
             for block in net.Wb:
                 block_mask = np.zeros(block.shape, dtype=bool)
                 block_mask[:, -1] = True
-                start = (block.__array_interface__["data"][0] - net.params.__array_interface__["data"][0])
-                start //= net.params.itemsize
+                start = (block.__array_interface__["data"][0] - params.__array_interface__["data"][0])
+                start //= params.itemsize
                 self.decay[start:start + block.size][block_mask.ravel()] = 0.0
-            self.scratch = np.empty_like(net.params)
+            self.scratch = np.empty_like(params)
+            self._update += [partial(np.multiply, params, self.decay, self.scratch),
+                             partial(np.multiply, self.scratch, self.eta, self.scratch),
+                             partial(np.subtract, step, self.scratch, step)]
+        self.velocity = np.zeros_like(params) if momentum else None
+        if self.velocity is not None:
+            # v <- mu v - eta g ;  theta <- theta + v   (classical momentum: the ball keeps rolling)
+            self._update += [partial(np.multiply, self.velocity, self.momentum_0d, self.velocity),
+                             partial(np.add, self.velocity, step, self.velocity)]
+            step = self.velocity
+        self._update.append(partial(np.add, params, step, params))
 
     def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
         """Take one step on a mini-batch; return its output activations (valid until the next step)."""
         eta = self.learning_rate if learning_rate is None else learning_rate
         # One factor folds the step size, the batch mean (1/m) and the cost's constant into the
         # output error, so backpropagation hands back the step itself: -eta * (1/m) sum_x grad C_x.
-        step = self.grad
-        out = self.net.gradient(x_aug, y, step, scale=-eta * self.gradient_scale / x_aug.shape[0])
+        out = self.net.gradient(x_aug, y, self.grad, -eta * self.gradient_scale / x_aug.shape[0])
         if self.l2:
-            # weight decay: the gradient of (l2/2) |w|^2 is l2 * w (the decay array is 0 on biases)
             self.eta[()] = eta
-            np.multiply(self.net.params, self.decay, out=self.scratch)
-            np.multiply(self.scratch, self.eta, out=self.scratch)
-            step -= self.scratch
-        if self.velocity is not None:
-            # v <- mu v - eta g ;  theta <- theta + v   (classical momentum: the ball keeps rolling)
-            np.multiply(self.velocity, self.momentum_0d, out=self.velocity)
-            self.velocity += step
-            step = self.velocity
-        self.net.params += step
+        for call in self._update:
+            call()
         return out
