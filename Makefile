@@ -53,7 +53,7 @@ bench: $(STAMP)
 # word for word, in its model's metadata ("command"). About 30 s and 2 min on an idle machine.
 models: $(STAMP)
 	digit-studio train --hidden 16,16 --activation sigmoid --cost quadratic --lr 0.3 --momentum 0.9 --schedule cosine --l2 5e-05 --batch-size 64 --epochs 100 --seed 0 --out models/default.npz
-	digit-studio train --hidden 256,256 --activation relu --cost cross_entropy --lr 0.1 --momentum 0.9 --schedule cosine --warmup 0.02 --l2 0.0001 --batch-size 128 --epochs 30 --augment 1.0 --seed 0 --out models/best.npz
+	digit-studio train --hidden 256,256 --activation relu --cost cross_entropy --lr 0.1 --momentum 0.9 --schedule cosine --warmup 0.02 --l2 0.0001 --batch-size 128 --epochs 30 --augment 1.0 --average 0.99 --seed 0 --out models/best.npz
 
 # A picture of the page with a live training run (headless Debian chromium).
 screenshot: $(STAMP)

@@ -5,11 +5,12 @@ the textbook per-example loop (bench/reference.py) and a plain vectorised loop (
 The machine is shared and noisy, so the contenders run in short blocks, interleaved round after round
 (in a fresh random order each round), and each figure is the median over rounds; the ratios are also
 given paired, round by round (the median and quartiles of each round's reference time over the
-contender's), which cancels the slow swings of a busy host. Both wall-clock and CPU (process) time are reported: with
-BLAS pinned to one thread they agree on a quiet machine, and CPU time is what stays meaningful when
-other processes compete for the cores. The reference runs on 300 examples a round and is scaled up.
+contender's), which cancels the slow swings of a busy host. Both wall-clock and CPU (process) time
+are reported: with BLAS pinned to one thread they agree on a quiet machine, and CPU time is what
+stays meaningful when other processes compete for the cores. The reference runs on 300 examples a
+round and is scaled up.
 
-    python bench/bench_train_speed.py [--rounds 9]
+    python bench/bench_train_speed.py [--rounds 15]
 """
 
 from __future__ import annotations

@@ -185,3 +185,21 @@ def test_history_is_thinned_but_keeps_epoch_ends():
     assert points[-1]["step"] == 3 * MAX_HISTORY - 1 and points[0]["batch_cost"] is None  # NaN -> null
     steps = [p["step"] for p in points]
     assert steps == sorted(steps)
+
+
+def test_an_averaging_run_answers_and_saves_its_average(client, mnist):
+    """`average` reaches the trainer: the run (same seed, same steps) answers with other weights than
+    the run without it, and what it saves is what it answers with."""
+    digit = {"pixels": mnist.test.images[0].tolist()}
+    answers = {}
+    for average in (0.0, 0.9):
+        run = client.post("/api/runs", json={**SMALL, "average": average}).json()
+        assert run["config"]["average"] == average
+        wait_for(client, run["id"], lambda r: r["status"] == "finished")
+        answers[average] = client.post(f"/api/predict?run={run['id']}", json=digit).json()["activations"]
+        if average:
+            name = "averaged"
+            assert client.post(f"/api/runs/{run['id']}/save", json={"name": name}).status_code == 201
+            saved = client.post(f"/api/predict?model={name}", json=digit).json()["activations"]
+            assert saved == pytest.approx(answers[average], abs=1e-6)
+    assert answers[0.9] != pytest.approx(answers[0.0], abs=1e-3)

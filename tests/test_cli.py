@@ -124,6 +124,8 @@ def test_shipped_model_accuracy_matches_its_metadata_and_clears_the_floor(name, 
     # Deliberately a failure, not a skip: the repository must ship these files.
     assert path.is_file(), f"{path} is missing: the shipped models are built by `make models`"
     check_shipped(path, floor, capsys)
+    command = read_meta(path)["command"]
+    assert f"\t{command}\n" in (REPO_ROOT / "Makefile").read_text(), "`make models` runs its exact command"
 
 
 def test_the_shipped_model_checks_pass_on_a_model_trained_here(trained, capsys):
@@ -150,6 +152,7 @@ BAD_TRAIN_ARGS = [
     (["--validation-size", "-1"], "validation size must be 0 to 20000"),
     (["--seed", "-1"], "seed must be in [0, 2^32)"),
     (["--augment", "5"], "augment strength"),
+    (["--average", "1"], "average is a decay in [0, 0.9999]"),
     (["--train-subset", "5", "--batch-size", "10"], "batch size 10 exceeds the 5 training examples"),
 ]
 

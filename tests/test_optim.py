@@ -88,3 +88,25 @@ def test_schedules():
 def test_sgd_refuses_bad_hyperparameters(kwargs):
     with pytest.raises(ValueError):
         SGD(Network([2, 2]), **kwargs)
+
+
+@pytest.mark.parametrize("momentum,l2", [(0.0, 0.0), (0.9, 0.01)])
+def test_averaging_keeps_the_moving_average_and_changes_no_step(momentum, l2):
+    """avg <- d avg + (1 - d) theta after every step, starting from the initial parameters; the
+    parameters themselves move exactly as without averaging."""
+    plain = SGD(Network(SIZES, seed=3, dtype=np.float64), 0.5, momentum, l2)
+    averaged = SGD(Network(SIZES, seed=3, dtype=np.float64), 0.5, momentum, l2, average=0.9)
+    expected = averaged.net.params.copy()
+    for x, y in batches(seed=5):
+        plain.step(with_bias_column(x), y)
+        averaged.step(with_bias_column(x), y)
+        expected = 0.9 * expected + 0.1 * averaged.net.params
+        np.testing.assert_array_equal(averaged.net.params, plain.net.params)
+        assert averaged.averaged is not None
+        np.testing.assert_allclose(averaged.averaged, expected, rtol=1e-12)
+    model = averaged.model()
+    np.testing.assert_array_equal(model.params, averaged.averaged)
+    assert model.params is not averaged.averaged and model.sizes == SIZES
+    np.testing.assert_array_equal(plain.model().params, plain.net.params)
+    with pytest.raises(ValueError, match="average must be in"):
+        SGD(Network(SIZES), 0.5, average=1.0)

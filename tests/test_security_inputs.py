@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.training.config import MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
+from app.training.config import MAX_AVERAGE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
 
 SMALL = {"epochs": 1, "train_subset": 100, "validation_size": 0, "batch_size": 50}
 
@@ -20,7 +20,7 @@ AT_BOUNDS = [
     {"batch_size": N_TRAIN, "train_subset": N_TRAIN, "validation_size": 0},
     {"epochs": 1}, {"epochs": MAX_EPOCHS}, {"seed": 0}, {"seed": 2**32 - 1},
     {"train_subset": 1}, {"validation_size": 20_000, "train_subset": None},
-    {"augment": 0.0}, {"augment": 2.0},
+    {"augment": 0.0}, {"augment": 2.0}, {"average": 0.0}, {"average": MAX_AVERAGE},
     {"name": "x" * 80}, {"name": ""}, {"activation": "relu", "cost": "cross_entropy", "schedule": "cosine"},
     {"schedule": "linear", "label_mode": "shuffled"},
 ]
@@ -32,6 +32,7 @@ BEYOND = [
     ("batch_size", 0), ("batch_size", N_TRAIN + 1), ("epochs", 0), ("epochs", MAX_EPOCHS + 1),
     ("seed", -1), ("seed", 2**32), ("train_subset", 0), ("train_subset", N_TRAIN + 1),
     ("validation_size", -1), ("validation_size", 20_001), ("augment", -0.1), ("augment", 2.01),
+    ("average", -0.01), ("average", 1.0),
     ("name", "x" * 81), ("activation", "tanh"), ("cost", "hinge"), ("schedule", "step"),
     ("label_mode", "random"),
 ]
@@ -40,7 +41,7 @@ WRONG_TYPES = [
     ("hidden", "16,16"), ("hidden", 16), ("hidden", [16.5]), ("hidden", [[16]]), ("hidden", None),
     ("learning_rate", "fast"), ("learning_rate", [3.0]), ("learning_rate", None), ("epochs", "ten"),
     ("epochs", 2.5), ("batch_size", {"n": 10}), ("seed", "0x10"), ("activation", 1), ("name", 12),
-    ("augment", "lots"), ("momentum", "yes"),
+    ("augment", "lots"), ("momentum", "yes"), ("average", "ema"),
 ]
 
 

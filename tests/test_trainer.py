@@ -262,3 +262,35 @@ def test_config_round_trips_through_a_dict():
     config = TrainConfig(hidden=[64, 32], activation="relu", cost="cross_entropy", seed=3)
     assert TrainConfig.from_dict({**config.to_dict(), "unknown_future_key": 1}) == config
     assert config.sizes == [784, 64, 32, 10]
+
+
+def test_an_averaging_run_trains_the_same_steps_and_keeps_the_average(data):
+    """With `average`, the steps are the ones of the same run without it (bit for bit); what the run
+    reports, evaluates and returns is the moving average of its weights, which at a high rate is the
+    better model."""
+    base = dict(hidden=[32], activation="relu", cost="cross_entropy", learning_rate=0.05, momentum=0.9,
+                train_subset=3000, validation_size=1000, epochs=2, seed=3)
+
+    def train(config: TrainConfig) -> tuple[Trainer, list, list]:
+        reports: list[Progress] = []
+        trained: list[np.ndarray] = []   # the weights as trained, at each epoch's end
+
+        def callback(p: Progress) -> None:
+            reports.append(p)
+            if p.epoch_end:
+                trained.append(trainer.net.params.copy())
+        trainer = Trainer(config, data, callback, report_seconds=1e9)
+        trainer.run()
+        return trainer, reports, trained
+
+    plain, plain_reports, plain_trained = train(TrainConfig(**base))
+    averaging, reports, trained = train(TrainConfig(**base, average=0.99))
+    assert [t.tobytes() for t in trained] == [t.tobytes() for t in plain_trained]   # same steps
+    assert averaging.optimizer.averaged is not None
+    np.testing.assert_array_equal(averaging.net.params, averaging.optimizer.averaged)  # the run's model
+    assert not np.array_equal(reports[0].snapshot.params, trained[0])     # reports show the average
+    final = reports[-1]
+    assert final.final and final.snapshot.params.tobytes() == averaging.net.params.tobytes()
+    assert final.test_accuracy == averaging.net.evaluate(data.test.images, data.test.labels)[1]
+    as_trained = plain_reports[-1].test_accuracy
+    assert final.test_accuracy > as_trained + 0.01, (final.test_accuracy, as_trained)  # seeded: 88.9 vs 86.9%

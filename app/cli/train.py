@@ -41,6 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument("--validation-size", type=int, default=d.validation_size)
     p.add_argument("--labels", choices=LABEL_MODES, default=d.label_mode)
     p.add_argument("--augment", type=float, default=d.augment, help="augmentation strength, 0 = none")
+    p.add_argument("--average", type=float, default=d.average,
+                   help="keep and save a moving average of the weights with this decay (e.g. 0.99), 0 = off")
     p.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--data-dir", default=None, help="MNIST folder (default data/mnist or $DIGIT_STUDIO_DATA)")
     p.add_argument("--out", default="var/models/model.npz",
@@ -55,7 +57,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                          learning_rate=args.lr, schedule=args.schedule, warmup=args.warmup,
                          momentum=args.momentum, l2=args.l2, batch_size=args.batch_size, epochs=args.epochs,
                          seed=args.seed, train_subset=args.train_subset,
-                         validation_size=args.validation_size, label_mode=args.labels, augment=args.augment)
+                         validation_size=args.validation_size, label_mode=args.labels, augment=args.augment,
+                         average=args.average)
     try:
         return config.validate()
     except ValueError as exc:

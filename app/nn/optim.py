@@ -32,15 +32,23 @@ def scheduled_rate(base: float, schedule: str, progress: float, warmup: float = 
 
 
 class SGD:
-    def __init__(self, net: Network, learning_rate: float, momentum: float = 0.0, l2: float = 0.0):
-        """Optimise net in place. l2 adds (l2/2) * sum(w^2) to the cost (weights only, not biases)."""
+    def __init__(self, net: Network, learning_rate: float, momentum: float = 0.0, l2: float = 0.0,
+                 average: float = 0.0):
+        """Optimise net in place. l2 adds (l2/2) * sum(w^2) to the cost (weights only, not biases).
+        average > 0 also keeps `averaged`, an exponential moving average of the parameters after each
+        step (Polyak averaging, decay `average`: 0.99 weighs about the last 100 steps). It changes
+        nothing in the training; read out instead of the parameters, it is a better model while the
+        rate is still high, because it averages away the jitter of the individual steps."""
         if learning_rate <= 0:
             raise ValueError(f"learning rate must be > 0, got {learning_rate}")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         if l2 < 0:
             raise ValueError(f"l2 must be >= 0, got {l2}")
+        if not 0.0 <= average < 1.0:
+            raise ValueError(f"average must be in [0, 1), got {average}")
         self.net, self.learning_rate, self.momentum, self.l2 = net, learning_rate, momentum, l2
+        self.average = average
         self.grad = np.zeros_like(net.params)
         self.gradient_scale = net.cost.gradient_scale
         # 0-d arrays of the parameters' dtype: NumPy converts a Python float on every call (~1 us)
@@ -69,6 +77,29 @@ class SGD:
                              partial(np.add, self.velocity, step, self.velocity)]
             step = self.velocity
         self._update.append(partial(np.add, params, step, params))
+        self.averaged = params.copy() if average else None
+        if self.averaged is not None:
+            # avg <- d avg + (1 - d) theta
+            self._decay_0d, self._rest_0d = np.array(average, net.dtype), np.array(1 - average, net.dtype)
+            self._avg_scratch = np.empty_like(params)
+            self._update += [partial(np.multiply, self.averaged, self._decay_0d, self.averaged),
+                             partial(np.multiply, params, self._rest_0d, self._avg_scratch),
+                             partial(np.add, self.averaged, self._avg_scratch, self.averaged)]
+
+    def model(self) -> Network:
+        """Return a copy of the model this optimiser produces: the averaged parameters when
+        averaging, else the parameters as trained."""
+        if self.averaged is None:
+            return self.net.copy()
+        net = self.net
+        return Network(net.sizes, net.activation.name, net.cost.name, dtype=net.dtype,
+                       params=self.averaged.copy())
+
+    def restore(self, params: np.ndarray) -> None:
+        """Set the parameters (and the average, if any) to `params`, e.g. the last good ones."""
+        self.net.params[...] = params
+        if self.averaged is not None:
+            self.averaged[...] = params
 
     def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
         """Take one step on a mini-batch; return its output activations (valid until the next step)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.training.config import MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
+from app.training.config import MAX_AVERAGE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
 
 Status = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
 
@@ -51,6 +51,9 @@ class RunConfigIn(BaseModel):
     validation_size: int = Field(default=5000, ge=0, le=20_000)
     label_mode: Literal["real", "shuffled"] = "real"
     augment: float = Field(default=0.0, ge=0, le=2)
+    average: float = Field(default=0.0, ge=0, le=MAX_AVERAGE,
+                           description="decay of a moving average of the weights that the run shows, "
+                                       "evaluates and keeps (e.g. 0.99); 0 = the weights as trained")
     name: str | None = Field(default=None, max_length=80, description="a label for people; not an id")
 
 

@@ -10,6 +10,7 @@ from app.nn.optim import SCHEDULES
 
 LABEL_MODES = ("real", "shuffled")
 MAX_HIDDEN_LAYERS, MAX_WIDTH, MAX_EPOCHS, MAX_LR = 4, 1024, 1000, 100.0
+MAX_AVERAGE = 0.9999   # an average over ~10,000 steps at most
 N_TRAIN = 60_000
 
 
@@ -30,6 +31,9 @@ class TrainConfig:
     validation_size: int = 5_000     # held out of the training set, used for model selection
     label_mode: str = "real"         # "shuffled": a fixed random permutation of the training labels
     augment: float = 0.0             # 0: none; 1: the standard jitter (rotation, shift, scale, stroke)
+    # > 0: the run shows, evaluates and keeps an exponential moving average of its weights with this
+    # decay (0.99: about the last 100 steps) instead of the weights as trained; 0: the weights
+    average: float = 0.0
 
     def validate(self) -> TrainConfig:
         """Return self, or raise ValueError with a message a person can act on."""
@@ -64,6 +68,8 @@ class TrainConfig:
             problems.append(f"label mode must be one of {list(LABEL_MODES)} (got {self.label_mode!r})")
         if not 0 <= self.augment <= 2:
             problems.append(f"augment strength must be in [0, 2] (got {self.augment})")
+        if not 0 <= self.average <= MAX_AVERAGE:
+            problems.append(f"average is a decay in [0, {MAX_AVERAGE}] (got {self.average}); 0 = off")
         if not 0 <= self.seed < 2**32:
             problems.append(f"seed must be in [0, 2^32) (got {self.seed})")
         if problems:

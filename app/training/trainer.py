@@ -9,6 +9,7 @@ being trained: every report carries an immutable copy of the network (`snapshot`
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -123,8 +124,8 @@ class Jitter:
 
     def take(self) -> np.ndarray:
         """Return the prepared images (made now if none are on their way)."""
-        if self._thread is None:
-            return augment(self.images, self.rng, self.strength)
+        if self._thread is None:   # the first epoch: nothing trains yet, so both cores jitter
+            return augment(self.images, self.rng, self.strength, threads=min(2, os.cpu_count() or 1))
         self._thread.join()
         self._thread, result, error = None, self._result, self._error
         self._result = self._error = None
@@ -155,7 +156,7 @@ class Trainer:
         # Fixed for the run; the schedule reads it at every step.
         self._total_steps = max(len(self.data.train_labels) // config.batch_size * config.epochs, 1)
         self.net = network or Network(config.sizes, config.activation, config.cost, seed=config.seed)
-        self.optimizer = SGD(self.net, config.learning_rate, config.momentum, config.l2)
+        self.optimizer = SGD(self.net, config.learning_rate, config.momentum, config.l2, config.average)
         self.callback = callback or (lambda progress: None)
         self.report_seconds, self.eval_seconds = report_seconds, eval_seconds
         self.start_epoch = start_epoch
@@ -221,6 +222,8 @@ class Trainer:
         finally:
             if jitter is not None:
                 jitter.close()
+        if self.optimizer.averaged is not None:
+            self.net.params[...] = self.optimizer.averaged   # the run's model is the average
         self._report(self._rate, evaluate=True, final=True)
         return self.net
 
@@ -284,12 +287,12 @@ class Trainer:
             self.batch_cost = (1 - COST_EMA) * self.batch_cost + COST_EMA * cost
 
     def _diverged(self, why: str) -> None:
-        self.net.params[...] = self._good.params  # never leave NaN weights behind
+        self.optimizer.restore(self._good.params)  # never leave NaN weights behind
         raise Diverged(f"training diverged: {why}. The last good weights were kept; "
                        "try a smaller learning rate.")
 
     def _report(self, rate: float, evaluate: bool, epoch_end: bool = False, final: bool = False) -> None:
-        snapshot = self.net.copy()
+        snapshot = self.optimizer.model()   # the weights as trained, or their average
         if not np.all(np.isfinite(snapshot.params)):
             self._diverged(f"a weight became NaN or infinite at step {self.step}")
         self._good = snapshot

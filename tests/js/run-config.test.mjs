@@ -16,6 +16,7 @@ const FORM = {
   name: "", hidden: "16, 16", activation: "sigmoid", cost: "quadratic", learning_rate: "3",
   schedule: "constant", warmup: "0", momentum: "0", l2: "0", batch_size: "10", epochs: "30", seed: "0",
   train_subset: "", validation_size: "5000", label_mode: "real", augment: "0",
+  average: "0",
 };
 const fromForm = (over = {}) => configFrom((k) => ({ ...FORM, ...over })[k] ?? null);
 

@@ -1,7 +1,7 @@
 // The new-run form <-> the server's run config, and the words of the status line. Pure: no DOM.
 
 const INTS = ["batch_size", "epochs", "seed", "train_subset", "validation_size"];
-const FLOATS = ["learning_rate", "warmup", "momentum", "l2", "augment"];
+const FLOATS = ["learning_rate", "warmup", "momentum", "l2", "augment", "average"];
 const fmt = new Intl.NumberFormat("en");
 
 /**
