@@ -294,3 +294,33 @@ def test_an_averaging_run_trains_the_same_steps_and_keeps_the_average(data):
     assert final.test_accuracy == averaging.net.evaluate(data.test.images, data.test.labels)[1]
     as_trained = plain_reports[-1].test_accuracy
     assert final.test_accuracy > as_trained + 0.01, (final.test_accuracy, as_trained)  # seeded: 88.9 vs 86.9%
+
+
+@pytest.mark.parametrize("augment", [0.0, 1.0])
+def test_a_stopped_run_leaves_no_helper_thread_and_a_helper_error_reaches_run(data, augment, monkeypatch):
+    """The next epoch's inputs are made on a helper thread: stopping mid-epoch waits for it, and an
+    error there is raised by run() in the training thread, not lost."""
+    import threading
+
+    config = TrainConfig(train_subset=2000, validation_size=500, epochs=5, augment=augment)
+
+    def stop_at_first_report(p: Progress) -> None:
+        trainer.stop()
+    trainer = Trainer(config, data, stop_at_first_report, report_seconds=0.0)
+    trainer.run()
+    assert trainer.stopped and trainer.step < trainer.steps_per_epoch()
+    assert not [t for t in threading.enumerate() if t.name == "epoch-feeder"]
+
+    import app.training.trainer as module
+    real_make = module.EpochFeeder._make
+
+    def failing_on_the_helper(self, *args, **kwargs):
+        if threading.current_thread().name == "epoch-feeder":
+            raise MemoryError("no room for the next epoch")
+        return real_make(self, *args, **kwargs)
+    monkeypatch.setattr(module.EpochFeeder, "_make", failing_on_the_helper)
+    failing = Trainer(config, data, report_seconds=1e9)
+    with pytest.raises(MemoryError, match="next epoch"):
+        failing.run()
+    assert failing.step == failing.steps_per_epoch()   # the first epoch trained, then the error came
+    assert not [t for t in threading.enumerate() if t.name == "epoch-feeder"]

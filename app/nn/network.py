@@ -20,7 +20,8 @@ Where we depart from the textbook, for speed (the maths is unchanged):
   each, and Python ~3 us. Binding the calls and the contiguous operands saved ~10% over calling
   them one by one from loops over the layers. Tried and dropped, because they measured no faster:
   a straight-line step written for the 3-layer case only; uint8 inputs (a quarter of the memory
-  traffic, one more call); gathering the next 100 steps' images on a second thread; np.matmul and
+  traffic, one more call); gathering the next 100 steps' images on a second thread (the Trainer
+  instead shuffles each whole epoch on its helper thread: app/training/trainer.py); np.matmul and
   np.einsum (slower than np.dot at these sizes); padding 785 to a multiple of 16. Exp-based sigmoid
   would save ~1 us but overflows without one more call to clip.
 """

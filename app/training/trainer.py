@@ -1,9 +1,9 @@
 """The training loop: epochs of shuffled mini-batches, evaluation, and progress through one callback.
 
 It knows nothing of the web: a caller runs `Trainer.run()` in whatever thread it likes and may call
-`pause()`, `resume()` and `stop()` from any other. (With augmentation, run() jitters the next epoch's
-images on a helper thread of its own, which ends before run() returns.) Readers never see the arrays
-being trained: every report carries an immutable copy of the network (`snapshot`).
+`pause()`, `resume()` and `stop()` from any other. (run() prepares the next epoch's inputs, shuffled
+and jittered, on a helper thread of its own, which ends before run() returns.) Readers never see the
+arrays being trained: every report carries an immutable copy of the network (`snapshot`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.network import Network, one_hot
 from app.nn.optim import SGD, scheduled_rate
 
 from .augment import augment
@@ -29,6 +29,7 @@ EVAL_SAMPLE = 10_000      # training examples re-scored at each evaluation (trai
 # sampling every 10 steps cost 3-4% of the training speed; every 25 steps it is ~1%.
 COST_SAMPLE_EVERY = 25
 COST_EMA = 0.25           # weight of each new sample: about the smoothing of 0.1 every 10 steps
+SHUFFLE_BLOCK = 4096      # rows gathered at a time when an epoch's inputs are shuffled
 
 
 class Diverged(Exception):  # noqa: N818 (the name reads as what happened; part of the API)
@@ -95,37 +96,59 @@ def prepare(config: TrainConfig, data: Mnist) -> Prepared:
                     train_idx, val_idx)
 
 
-class Jitter:
-    """Each epoch's jittered training images, made on a second thread while the previous epoch trains.
+class EpochFeeder:
+    """Each epoch's training inputs, shuffled into the epoch's order (with the bias input 1 as a last
+    column) and jittered when the run augments, made on a helper thread while the previous epoch trains.
 
-    Jittering 60,000 images takes longer than an epoch of the `best` recipe's steps; NumPy releases the
-    GIL while it works, so on a second core it costs the training almost nothing. The random numbers
-    are drawn in the same order as without the thread (this epoch's images, then this epoch's shuffle,
-    then the next epoch's images...): `prepare` is only called after the shuffle, and `take` waits for
-    the images, so the results are the same, bit for bit.
+    Why: a step that gathers its 10 random rows out of 172 MB pays for ~10 page walks and cache misses
+    (on these virtual machines ~1 us a row, a fifth of a batch-10 step); reading them in order from a
+    pre-shuffled copy costs a fraction of that, and the helper does the gathering (and the jitter,
+    which takes longer than an epoch of the `best` recipe's steps) on the other core, NumPy releasing
+    the GIL. Two buffers take turns: the epoch trains on one while the helper fills the other.
+
+    The random numbers are drawn in the same order as one thread would (this epoch's jitter, then its
+    shuffle, then the next epoch's jitter and shuffle...): the training thread draws nothing while
+    the helper works, so the results are the same, bit for bit.
     """
 
     def __init__(self, images: np.ndarray, rng: np.random.Generator, strength: float):
         self.images, self.rng, self.strength = images, rng, strength
+        self._buffers: list[np.ndarray] = []
+        self._turn = 0
         self._thread: threading.Thread | None = None
-        self._result: np.ndarray | None = None
+        self._result: tuple[np.ndarray, np.ndarray] | None = None
         self._error: BaseException | None = None
 
+    def _make(self, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Return (inputs in the epoch's order with a column of ones, the order) in the next buffer."""
+        if len(self._buffers) < 2:
+            self._buffers.append(np.ones((len(self.images), self.images.shape[1] + 1), np.float32))
+        out = self._buffers[self._turn % len(self._buffers)]
+        self._turn += 1
+        images = self.images
+        if self.strength > 0:
+            images = augment(images, self.rng, self.strength, threads=threads)
+        order = self.rng.permutation(len(images))
+        for c in range(0, len(order), SHUFFLE_BLOCK):   # in blocks: no second 172 MB temporary
+            out[c:c + SHUFFLE_BLOCK, :-1] = images.take(order[c:c + SHUFFLE_BLOCK], axis=0)
+        return out, order
+
     def prepare(self) -> None:
-        """Start jittering the next epoch's images in the background."""
-        self._thread = threading.Thread(target=self._work, name="jitter", daemon=True)
+        """Start making the next epoch's inputs in the background."""
+        self._thread = threading.Thread(target=self._work, name="epoch-feeder", daemon=True)
         self._thread.start()
 
     def _work(self) -> None:
         try:
-            self._result = augment(self.images, self.rng, self.strength)
+            self._result = self._make()
         except BaseException as exc:  # handed to the training thread by take()
             self._error = exc
 
-    def take(self) -> np.ndarray:
-        """Return the prepared images (made now if none are on their way)."""
-        if self._thread is None:   # the first epoch: nothing trains yet, so both cores jitter
-            return augment(self.images, self.rng, self.strength, threads=min(2, os.cpu_count() or 1))
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the prepared (inputs, order); made now if none are on their way (the first epoch:
+        nothing trains yet, so the jitter has both cores)."""
+        if self._thread is None:
+            return self._make(threads=min(2, os.cpu_count() or 1))
         self._thread.join()
         self._thread, result, error = None, self._result, self._error
         self._result = self._error = None
@@ -135,7 +158,7 @@ class Jitter:
         return result
 
     def close(self) -> None:
-        """Wait for a background batch still on its way (a stopped run), so no thread outlives run()."""
+        """Wait for inputs still on their way (a stopped run), so no thread outlives run()."""
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -198,30 +221,26 @@ class Trainer:
         cfg, d = self.config, self.data
         rng = np.random.default_rng([cfg.seed, 2, self.start_epoch])
         self.step = self.start_epoch * self.steps_per_epoch()
-        # Inputs with the bias input 1, and one-hot targets.
-        xs, ys = with_bias_column(d.train_x), one_hot(d.train_labels, self.net.sizes[-1])
+        ys = one_hot(d.train_labels, self.net.sizes[-1])
         self._good = self.net.copy()
         # The rate the reports show, even when stopped before the first step.
         self._rate = self._rate_at(self.step)
         self._last_report = self._last_eval = time.perf_counter()
         self._caller_errstate = np.geterr()  # the callback runs under the caller's rules, not ours
-        jitter = Jitter(d.train_x, rng, cfg.augment) if cfg.augment > 0 else None
+        feeder = EpochFeeder(d.train_x, rng, cfg.augment)
         try:
             with np.errstate(over="raise", invalid="raise"):
                 for epoch in range(self.start_epoch, cfg.epochs):
-                    if jitter is not None:
-                        xs[:, :-1] = jitter.take()
-                    order = rng.permutation(len(xs))
-                    if jitter is not None and epoch + 1 < cfg.epochs:
-                        jitter.prepare()   # the next epoch's images, while this one trains
-                    self._epoch(xs, ys, order)
+                    x_epoch, order = feeder.take()
+                    if epoch + 1 < cfg.epochs:
+                        feeder.prepare()   # the next epoch's inputs, while this one trains
+                    self._epoch(x_epoch, ys, order)
                     if self._stop.is_set():
                         break
                     self._report(self._rate, evaluate=True, epoch_end=True)
                     self._last_report = self._last_eval = time.perf_counter()
         finally:
-            if jitter is not None:
-                jitter.close()
+            feeder.close()
         if self.optimizer.averaged is not None:
             self.net.params[...] = self.optimizer.averaged   # the run's model is the average
         self._report(self._rate, evaluate=True, final=True)
@@ -231,19 +250,18 @@ class Trainer:
         cfg = self.config
         return scheduled_rate(cfg.learning_rate, cfg.schedule, min(step / self._total_steps, 1.0), cfg.warmup)
 
-    def _epoch(self, xs: np.ndarray, ys: np.ndarray, order: np.ndarray) -> None:
-        """Take one epoch of steps over the examples in `order` (or fewer, if stopped)."""
+    def _epoch(self, x_epoch: np.ndarray, ys: np.ndarray, order: np.ndarray) -> None:
+        """Take one epoch of steps: x_epoch holds the inputs already in the epoch's order (row k is
+        example order[k], with its bias input); stop early if asked."""
         m, n = self.config.batch_size, self.steps_per_epoch()
-        # Each step gathers its mini-batch into the fixed, contiguous buffer xb (np.dot copies a
-        # strided operand before calling BLAS; mode="clip" skips the buffered bounds check of
-        # mode="raise", and the method skips np.take's Python wrapper: ~1 us each); the network binds
-        # its step to that one buffer. The targets are gathered once, in this epoch's order (2.4 MB),
-        # each step's block stored transposed: the network reads y.T, one column per example, and
-        # a contiguous operand saves NumPy ~1 us of strided iteration on every step.
-        xb = np.empty((m, xs.shape[1]), xs.dtype)
-        batches = order[:n * m].reshape(n, m)    # row i: the examples of step i
-        y_epoch = ys.take(batches.ravel(), axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
-        take, step_fn, clock = xs.take, self.optimizer.step, time.perf_counter
+        # Each step copies its mini-batch, rows that follow each other in x_epoch, into the fixed
+        # buffer xb: the network binds its step to that one buffer. The targets are gathered once, in
+        # this epoch's order (2.4 MB), each step's block stored transposed: the network reads y.T,
+        # one column per example, and a contiguous operand saves NumPy ~1 us on every step.
+        xb = np.empty((m, x_epoch.shape[1]), x_epoch.dtype)
+        blocks = x_epoch[:n * m].reshape(n, m, -1)    # block i: the inputs of step i
+        y_epoch = ys.take(order[:n * m], axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
+        copyto, step_fn, clock = np.copyto, self.optimizer.step, time.perf_counter
         constant_rate = self.config.schedule == "constant" and self.config.warmup == 0
         rate = self._rate = self._rate_at(self.step)
         t0 = clock()
@@ -257,7 +275,7 @@ class Trainer:
                     break
             if not constant_rate:
                 rate = self._rate = self._rate_at(self.step)
-            take(batches[i], 0, xb, "clip")
+            copyto(xb, blocks[i])
             yb = y_epoch[i].T                      # (m, 10), rows are examples; yb.T is contiguous
             try:
                 out = step_fn(xb, yb, rate)
