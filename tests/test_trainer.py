@@ -324,3 +324,15 @@ def test_a_stopped_run_leaves_no_helper_thread_and_a_helper_error_reaches_run(da
         failing.run()
     assert failing.step == failing.steps_per_epoch()   # the first epoch trained, then the error came
     assert not [t for t in threading.enumerate() if t.name == "epoch-feeder"]
+
+
+def test_stop_is_heard_at_the_next_step_when_steps_are_big(data):
+    """A big batch through a wide network can take seconds a step: Stop must not wait 25 of them."""
+    config = TrainConfig(hidden=[512], activation="relu", cost="cross_entropy", learning_rate=0.1,
+                         batch_size=500, train_subset=20_000, validation_size=500, epochs=1)
+
+    def stop_at_first_report(p: Progress) -> None:
+        trainer.stop()
+    trainer = Trainer(config, data, stop_at_first_report, report_seconds=0.0, eval_seconds=1e9)
+    trainer.run()
+    assert trainer.stopped and trainer.step == 1
