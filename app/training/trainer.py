@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -65,17 +66,29 @@ class Progress:
 
 @dataclass
 class Prepared:
-    """The examples one run trains and evaluates on, as chosen by its config."""
+    """The examples one run trains and evaluates on, as chosen by its config. The training images
+    are not copied (172 MB for the full split): they are rows `train_idx` of the shared `images`,
+    and the run's EpochFeeder gathers them straight into each epoch's shuffled inputs."""
 
-    train_x: np.ndarray
+    images: np.ndarray          # all of data.train's images, shared by every run
+    train_idx: np.ndarray       # the rows of `images` this run trains on, in training-set order
     train_labels: np.ndarray
     val_x: np.ndarray
     val_labels: np.ndarray
     test_x: np.ndarray
     test_labels: np.ndarray
-    sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
-    train_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # rows of data.train
+    sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # of train_idx
     val_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
+
+    @property
+    def train_x(self) -> np.ndarray:
+        """The training images in training-set order (a copy, made on each call)."""
+        return self.images[self.train_idx]
+
+    @cached_property
+    def sample_x(self) -> np.ndarray:
+        """The images of the fixed sample of training examples re-scored at each evaluation."""
+        return self.images[self.train_idx[self.sample_idx]]
 
 
 def prepare(config: TrainConfig, data: Mnist) -> Prepared:
@@ -91,9 +104,8 @@ def prepare(config: TrainConfig, data: Mnist) -> Prepared:
         # Zhang et al. 2017: a fixed random relabelling; nothing about the image predicts its label.
         train_labels = rng.permutation(train_labels)
     sample = rng.permutation(len(train_idx))[:EVAL_SAMPLE]
-    return Prepared(data.train.images[train_idx], train_labels, data.train.images[val_idx],
-                    data.train.labels[val_idx], data.test.images, data.test.labels, sample,
-                    train_idx, val_idx)
+    return Prepared(data.train.images, train_idx, train_labels, data.train.images[val_idx],
+                    data.train.labels[val_idx], data.test.images, data.test.labels, sample, val_idx)
 
 
 class EpochFeeder:
@@ -111,8 +123,9 @@ class EpochFeeder:
     the helper works, so the results are the same, bit for bit.
     """
 
-    def __init__(self, images: np.ndarray, rng: np.random.Generator, strength: float):
-        self.images, self.rng, self.strength = images, rng, strength
+    def __init__(self, images: np.ndarray, rows: np.ndarray, rng: np.random.Generator, strength: float):
+        """The epochs of the training images `images[rows]`, in that order before shuffling."""
+        self.images, self.rows, self.rng, self.strength = images, rows, rng, strength
         self._buffers: list[np.ndarray] = []
         self._turn = 0
         self._thread: threading.Thread | None = None
@@ -121,16 +134,19 @@ class EpochFeeder:
 
     def _make(self, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Return (inputs in the epoch's order with a column of ones, the order) in the next buffer."""
+        n = len(self.rows)
         if len(self._buffers) < 2:
-            self._buffers.append(np.ones((len(self.images), self.images.shape[1] + 1), np.float32))
+            self._buffers.append(np.ones((n, self.images.shape[1] + 1), np.float32))
         out = self._buffers[self._turn % len(self._buffers)]
         self._turn += 1
-        images = self.images
-        if self.strength > 0:
-            images = augment(images, self.rng, self.strength, threads=threads)
-        order = self.rng.permutation(len(images))
-        for c in range(0, len(order), SHUFFLE_BLOCK):   # in blocks: no second 172 MB temporary
-            out[c:c + SHUFFLE_BLOCK, :-1] = images.take(order[c:c + SHUFFLE_BLOCK], axis=0)
+        if self.strength > 0:   # jittered copies of this run's images, in training-set order
+            images, rows = augment(self.images[self.rows], self.rng, self.strength, threads=threads), None
+        else:                   # the shared images themselves, through this run's rows
+            images, rows = self.images, self.rows
+        order = self.rng.permutation(n)
+        for c in range(0, n, SHUFFLE_BLOCK):   # in blocks: no second 172 MB temporary
+            block = order[c:c + SHUFFLE_BLOCK]
+            out[c:c + SHUFFLE_BLOCK, :-1] = images.take(block if rows is None else rows[block], axis=0)
         return out, order
 
     def prepare(self) -> None:
@@ -227,7 +243,7 @@ class Trainer:
         self._rate = self._rate_at(self.step)
         self._last_report = self._last_eval = time.perf_counter()
         self._caller_errstate = np.geterr()  # the callback runs under the caller's rules, not ours
-        feeder = EpochFeeder(d.train_x, rng, cfg.augment)
+        feeder = EpochFeeder(d.images, d.train_idx, rng, cfg.augment)
         try:
             with np.errstate(over="raise", invalid="raise"):
                 for epoch in range(self.start_epoch, cfg.epochs):
@@ -327,7 +343,7 @@ class Trainer:
                     figures["val_cost"], figures["val_accuracy"] = snapshot.evaluate(d.val_x, d.val_labels)
                 s = d.sample_idx
                 figures["train_cost"], figures["train_accuracy"] = snapshot.evaluate(
-                    d.train_x[s], d.train_labels[s])
+                    d.sample_x, d.train_labels[s])
         elif self.last is not None:  # carry the latest figures forward, so every report is complete
             figures = {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
                                                           "val_accuracy", "train_cost", "train_accuracy")}
