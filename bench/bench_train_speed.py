@@ -63,8 +63,8 @@ class Contenders:
         self.ours = SGD(Network(SIZES), ETA)
         self.xs, self.ys = with_bias_column(images), one_hot(labels)
         self.xb = np.empty((BATCH, self.xs.shape[1]), np.float32)
-        self.epoch_x: np.ndarray | None = None      # the inputs in one shuffled order (app_nn)
-        self.epoch_order = np.arange(0)
+        self.epoch_order = self.rng.permutation(len(images))   # app_nn: the inputs in one shuffled
+        self.epoch_x = self.xs.take(self.epoch_order, axis=0)   # order, as a Trainer epoch has them
 
     def reference(self) -> tuple[float, float]:
         """The textbook's mini-batch loop (as in reference_epoch), its inputs converted untimed."""
@@ -87,9 +87,6 @@ class Contenders:
         epoch trains), and each round trains on 6,000 consecutive rows of it from a random place, so
         that they come from memory, not from a cache, as in a real epoch; each step copies its rows
         into the network's input buffer; the targets are gathered per block, each step's transposed."""
-        if self.epoch_x is None:
-            self.epoch_order = self.rng.permutation(len(self.images))
-            self.epoch_x = self.xs.take(self.epoch_order, axis=0)
         start = int(self.rng.integers(0, (len(self.images) - FAST_BLOCK) // BATCH)) * BATCH
         order = self.epoch_order[start:start + FAST_BLOCK]
         blocks = self.epoch_x[start:start + FAST_BLOCK].reshape(-1, BATCH, self.xs.shape[1])

@@ -200,13 +200,13 @@ class _Workspace:
                 partial(multiply, delta[k - 1], s[k - 1], delta[k - 1]),  # ... * sigma'(z_{l-1})
             ]
         self.backward.append(None)                                  # [-1]: the input's, bound below
-        self._first, self._delta_0, self._G_0 = net.Wb[0], delta[0], G[0]
+        self._first, self._z_0, self._delta_0, self._G_0 = net.Wb[0], z[0], delta[0], G[0]
         self.bind_input(x_aug)
 
     def bind_input(self, x_aug: np.ndarray) -> None:
         """Point the two calls that read the input batch at x_aug."""
         self.x = x_aug
-        self.forward[0] = partial(dot, self._first, x_aug.T, self.forward[1].args[0])
+        self.forward[0] = partial(dot, self._first, x_aug.T, self._z_0)
         self.backward[-1] = partial(dot, self._delta_0, x_aug, self._G_0)
 
 

@@ -80,9 +80,9 @@ class SGD:
         self.averaged = params.copy() if average else None
         if self.averaged is not None:
             # avg <- d avg + (1 - d) theta
-            self._decay_0d, self._rest_0d = np.array(average, net.dtype), np.array(1 - average, net.dtype)
+            self._keep_0d, self._rest_0d = np.array(average, net.dtype), np.array(1 - average, net.dtype)
             self._avg_scratch = np.empty_like(params)
-            self._update += [partial(np.multiply, self.averaged, self._decay_0d, self.averaged),
+            self._update += [partial(np.multiply, self.averaged, self._keep_0d, self.averaged),
                              partial(np.multiply, params, self._rest_0d, self._avg_scratch),
                              partial(np.add, self.averaged, self._avg_scratch, self.averaged)]
 

@@ -139,14 +139,13 @@ class EpochFeeder:
             self._buffers.append(np.ones((n, self.images.shape[1] + 1), np.float32))
         out = self._buffers[self._turn % len(self._buffers)]
         self._turn += 1
-        if self.strength > 0:   # jittered copies of this run's images, in training-set order
-            images, rows = augment(self.images[self.rows], self.rng, self.strength, threads=threads), None
-        else:                   # the shared images themselves, through this run's rows
-            images, rows = self.images, self.rows
+        source, rows = self.images, self.rows     # the shared images, through this run's rows,
+        if self.strength > 0:                     # or jittered copies of them, in the same order
+            source, rows = augment(source[rows], self.rng, self.strength, threads=threads), np.arange(n)
         order = self.rng.permutation(n)
-        for c in range(0, n, SHUFFLE_BLOCK):   # in blocks: no second 172 MB temporary
-            block = order[c:c + SHUFFLE_BLOCK]
-            out[c:c + SHUFFLE_BLOCK, :-1] = images.take(block if rows is None else rows[block], axis=0)
+        picks = rows[order]                       # the rows of `source`, in the epoch's order
+        for c in range(0, n, SHUFFLE_BLOCK):      # in blocks: no second 172 MB temporary
+            out[c:c + SHUFFLE_BLOCK, :-1] = source.take(picks[c:c + SHUFFLE_BLOCK], axis=0)
         return out, order
 
     def prepare(self) -> None:
