@@ -4,15 +4,16 @@ Prints seconds per epoch of 60,000 examples for app.nn against two yardsticks ti
 the textbook per-example loop (bench/reference.py) and a plain vectorised loop (bench/plain.py).
 Our two contenders read their inputs from memory as a real epoch does: app.nn trains on a random stretch
 of one shuffled copy of the whole training set, and the Trainer runs a real full-size epoch.
-The machine is shared and noisy, so the contenders run in short blocks, interleaved round after round
-(in a fresh random order each round), and each figure is the median over rounds; the ratios are also
-given paired, round by round (the median and quartiles of each round's reference time over the
-contender's), which cancels the slow swings of a busy host. Both wall-clock and CPU (process) time
-are reported: with BLAS pinned to one thread they agree on a quiet machine, and CPU time is what
-stays meaningful when other processes compete for the cores. The reference runs on 300 examples a
-round and is scaled up.
+The machine is shared and noisy (its speed swings by up to 2x within seconds), so the contenders run in
+short blocks, round after round, in a fresh random order each round, with a block of the reference
+before and after each of them: ref, A, ref, B, ref, C, ref. Each figure is the median over rounds, and
+the ratios are paired: each block's time against the mean of the two reference blocks around it (the
+median and quartiles over rounds), which cancels the swings of a busy host. Both wall-clock and CPU
+(process) time are reported: with BLAS pinned to one thread they agree on a quiet machine, and CPU
+time is what stays meaningful when other processes compete for the cores. The reference runs on 600
+examples a block and is scaled up.
 
-    python bench/bench_train_speed.py [--rounds 15]
+    python bench/bench_train_speed.py [--rounds 25]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.nn.network import Network, one_hot, with_bias_column  # noqa: E402
+from app.nn.network import Network, one_hot  # noqa: E402
 from app.nn.optim import SGD  # noqa: E402
 from app.training.config import TrainConfig  # noqa: E402
 from app.training.mnist import load_mnist  # noqa: E402
@@ -40,8 +41,9 @@ from bench.reference import ReferenceNetwork  # noqa: E402
 EPOCH = 60_000
 SIZES = [784, 16, 16, 10]
 ETA, BATCH = 3.0, 10
-REF_BLOCK, FAST_BLOCK = 300, 6_000   # examples per round
+REF_BLOCK, FAST_BLOCK = 600, 6_000   # examples per block
 TRAINER_EPOCH = 55_000               # the Trainer's epoch: the training set less the validation split
+REFERENCE = "reference (per example, float64)"
 
 
 def timed(fn) -> tuple[float, float]:
@@ -61,8 +63,7 @@ class Contenders:
         self.plain = PlainNetwork(SIZES)
         self.targets = one_hot(labels)
         self.ours = SGD(Network(SIZES), ETA)
-        self.xs, self.ys = with_bias_column(images), one_hot(labels)
-        self.xb = np.empty((BATCH, self.xs.shape[1]), np.float32)
+        self.xs, self.ys = self.ours.net.input_batch(images), one_hot(labels)
         self.epoch_order = self.rng.permutation(len(images))   # app_nn: the inputs in one shuffled
         self.epoch_x = self.xs.take(self.epoch_order, axis=0)   # order, as a Trainer epoch has them
 
@@ -85,18 +86,17 @@ class Contenders:
         """The same steps as Trainer.run (its _epoch), without its bookkeeping: the inputs are shuffled
         into one full-size array beforehand (as the Trainer's helper thread does while the previous
         epoch trains), and each round trains on 6,000 consecutive rows of it from a random place, so
-        that they come from memory, not from a cache, as in a real epoch; each step copies its rows
-        into the network's input buffer; the targets are gathered per block, each step's transposed."""
+        that they come from memory, not from a cache, as in a real epoch; each step reads its rows
+        where they lie; the targets are gathered per block, each step's transposed."""
         start = int(self.rng.integers(0, (len(self.images) - FAST_BLOCK) // BATCH)) * BATCH
         order = self.epoch_order[start:start + FAST_BLOCK]
         blocks = self.epoch_x[start:start + FAST_BLOCK].reshape(-1, BATCH, self.xs.shape[1])
         y_block = self.ys.take(order, axis=0).reshape(-1, BATCH, 10).transpose(0, 2, 1).copy()
-        xb, step = self.xb, self.ours.step
+        step = self.ours.step
 
         def run():
             for i in range(FAST_BLOCK // BATCH):
-                np.copyto(xb, blocks[i])
-                step(xb, y_block[i].T, ETA)
+                step(blocks[i], y_block[i].T, ETA)
         return timed(run)
 
     def trainer(self) -> tuple[float, float]:
@@ -128,40 +128,50 @@ def check_same_maths() -> float:
     ref.update_mini_batch([(x[i].reshape(784, 1), one_hot(labels[i:i + 1], 10, np.float64).T)
                            for i in range(BATCH)], ETA)
     plain.update_mini_batch(x, one_hot(labels, 10, np.float64), ETA)
-    SGD(net, ETA).step(with_bias_column(x), one_hot(labels, 10, np.float64))
+    SGD(net, ETA).step(net.input_batch(x), one_hot(labels, 10, np.float64))
     return max(max(abs(net.W[k] - ref.weights[k]).max(), abs(plain.weights[k] - ref.weights[k]).max())
                for k in range(3))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (default 15)")
+    parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds (default 25)")
     args = parser.parse_args()
     pin_blas_threads(1)
     data = load_mnist()
     print(f"same maths: largest weight difference after one float64 step = {check_same_maths():.1e}")
     c = Contenders(data.train.images, data.train.labels, data)
-    runs = {"reference (per example, float64)": (c.reference, REF_BLOCK),
-            "plain vectorised (float32)": (c.plain_vectorised, FAST_BLOCK),
+    runs = {"plain vectorised (float32)": (c.plain_vectorised, FAST_BLOCK),
             "app.nn (SGD.step loop)": (c.app_nn, FAST_BLOCK),
             "Trainer.run (what users run)": (c.trainer, TRAINER_EPOCH)}
-    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in [REFERENCE, *runs]}
+    paired: dict[str, list[float]] = {name: [] for name in runs}
+
+    def per_epoch(fn, n: int) -> tuple[float, float]:
+        wall, cpu = fn()
+        return wall * EPOCH / n, cpu * EPOCH / n
     load_before = os.getloadavg()
     started = time.perf_counter()
     shuffler = np.random.default_rng(3)
     for _ in range(args.rounds):
+        before = per_epoch(c.reference, REF_BLOCK)          # ref, A, ref, B, ref, C, ref
+        samples[REFERENCE].append(before)
         for name in shuffler.permutation(list(runs)):
             fn, n = runs[name]
-            wall, cpu = fn()
-            samples[name].append((wall * EPOCH / n, cpu * EPOCH / n))
-    report(samples, args.rounds, load_before, time.perf_counter() - started)
+            own = per_epoch(fn, n)
+            after = per_epoch(c.reference, REF_BLOCK)
+            samples[name].append(own)
+            samples[REFERENCE].append(after)
+            paired[name].append((before[0] + after[0]) / 2 / own[0])
+            before = after
+    report(samples, paired, args.rounds, load_before, time.perf_counter() - started)
 
 
-def report(samples: dict, rounds: int, load_before: tuple, seconds: float) -> None:
+def report(samples: dict, paired: dict, rounds: int, load_before: tuple, seconds: float) -> None:
     """Print the table: medians of seconds per 60,000-example epoch, and the ratios."""
     med = {name: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
            for name, s in samples.items()}
-    ref, plain = med["reference (per example, float64)"], med["plain vectorised (float32)"]
+    ref, plain = med[REFERENCE], med["plain vectorised (float32)"]
     print(f"\n784-16-16-10 sigmoid/quadratic, batch {BATCH}, float32, BLAS 1 thread, real MNIST; "
           f"median of {rounds} interleaved rounds ({seconds:.0f} s; load average "
           f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after)")
@@ -175,12 +185,9 @@ def report(samples: dict, rounds: int, load_before: tuple, seconds: float) -> No
         cpu_s = f"{cpu:12.3f}" if cpu == cpu else f"{'-':>12s}"
         us_s = f"{us:8.1f}" if cpu == cpu else f"{'-':>8s}"
         print(f"{name:34s} {wall:12.3f} {cpu_s} {us_s} {vs_ref:>16s} {vs_plain:>14s}")
-    print("\nPaired, round by round (reference time / contender time, wall clock): median [quartiles]")
-    ref_rounds = [w for w, _ in samples["reference (per example, float64)"]]
-    for name, s in samples.items():
-        if name.startswith("reference"):
-            continue
-        ratios = [r / w for r, (w, _) in zip(ref_rounds, s, strict=True)]
+    print("\nPaired (the mean of the reference blocks just before and after / the contender's block, "
+          "wall clock): median [quartiles]")
+    for name, ratios in paired.items():
         q1, q2, q3 = statistics.quantiles(ratios, n=4)
         print(f"{name:34s} {q2:5.1f}x [{q1:.1f}-{q3:.1f}]")
     print("\nGoal: >= 20x the reference (half the time of the plain vectorised loop).")

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
-from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.network import Network, one_hot
 from app.nn.optim import SGD
 from app.server.main import create_app
 from app.server.runs import RunManager
@@ -36,7 +36,7 @@ def small_model_dir(tmp_path_factory: pytest.TempPathFactory, mnist: Mnist) -> P
     net = Network([784, 32, 10], "sigmoid", "cross_entropy", seed=1)
     sgd = SGD(net, 0.5, 0.0, 0.0)
     x, labels = mnist.train.images[:20000], mnist.train.labels[:20000]
-    xa, y = with_bias_column(x), one_hot(labels)
+    xa, y = net.input_batch(x), one_hot(labels)
     for i in range(0, len(x), 20):
         sgd.step(xa[i:i + 20], y[i:i + 20], 0.5)
     folder = tmp_path_factory.mktemp("models")

@@ -67,15 +67,21 @@ def persistent_client(tmp_path: Path, small_model_dir: Path, mnist):
 
 
 def inject(monkeypatch, fault) -> None:
-    """Make SGD.step call fault(optimizer, step number) for the TARGET run's network only."""
-    real_step, counts = SGD.step, {}
+    """Make the Trainer's step (SGD.step_function's) call fault(optimizer, step number) for the TARGET
+    run's network only."""
+    real_step_function, counts = SGD.step_function, {}
 
-    def step(self, x, y, rate):
-        if self.net.sizes[1:-1] == TARGET:
+    def step_function(self, batch):
+        step = real_step_function(self, batch)
+        if self.net.sizes[1:-1] != TARGET:
+            return step
+
+        def faulty(x, y_t, rate):
             counts[id(self)] = counts.get(id(self), 0) + 1
             fault(self, counts[id(self)])
-        return real_step(self, x, y, rate)
-    monkeypatch.setattr(SGD, "step", step)
+            return step(x, y_t, rate)
+        return faulty
+    monkeypatch.setattr(SGD, "step_function", step_function)
 
 
 def until(client, run_id: str, predicate, timeout: float = 30.0) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.network import Network, one_hot
 from app.nn.optim import SGD
 from app.training.mnist import load_mnist
 from app.training.threads import pin_blas_threads
@@ -48,7 +48,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 def backprop(net: Network, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Return the gradient of the summed cost (gradient() leaves out the cost's constant factor)."""
     grad = np.zeros_like(net.params)
-    net.gradient(with_bias_column(x), y, grad)
+    net.gradient(net.input_batch(x), y, grad)
     return grad * net.cost.gradient_scale
 
 
@@ -89,8 +89,8 @@ def test_gradient_scale_argument_multiplies_the_gradient(activation, cost):
     net = Network(SIZES, activation, cost, seed=5, dtype=np.float64)
     x, y = small_batch(seed=8)
     plain, scaled = np.zeros_like(net.params), np.zeros_like(net.params)
-    net.gradient(with_bias_column(x), y, plain)
-    net.gradient(with_bias_column(x), y, scaled, scale=-0.3)
+    net.gradient(net.input_batch(x), y, plain)
+    net.gradient(net.input_batch(x), y, scaled, scale=-0.3)
     np.testing.assert_allclose(scaled, -0.3 * plain, rtol=1e-12, atol=1e-15)
 
 
@@ -132,7 +132,7 @@ def overfit(activation: str, cost: str, lr: float, momentum: float,
     x, labels = data.train.images[:20], data.train.labels[:20]
     net = Network([784, 16, 16, 10], activation, cost, seed=0)
     sgd = SGD(net, lr, momentum=momentum)
-    x_aug, y = with_bias_column(x), one_hot(labels)
+    x_aug, y = net.input_batch(x), one_hot(labels)
     for _ in range(steps):
         sgd.step(x_aug, y)
     return net, x, labels

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.network import Network, one_hot
 from app.nn.optim import SGD, scheduled_rate
 
 SIZES = [5, 4, 3]
@@ -51,7 +51,7 @@ def test_sgd_steps_match_hand_computed_updates(cost, momentum, l2):
         eta = 0.5 if step != 1 else 0.2  # a scheduled rate passed to step() overrides the base rate
         velocity = momentum * velocity - eta * objective_gradient(reference, x, y, l2)
         reference.params += velocity
-        sgd.step(with_bias_column(x), y, eta if step == 1 else None)
+        sgd.step(net.input_batch(x), y, eta if step == 1 else None)
         np.testing.assert_allclose(net.params, reference.params, rtol=0, atol=1e-8)
     assert not np.array_equal(net.params, Network(SIZES, "sigmoid", cost, seed=1, dtype=np.float64).params)
 
@@ -64,7 +64,7 @@ def test_l2_decays_weights_but_not_biases():
     x = np.zeros((4, 2))  # inputs 0: dC/dW = 0; outputs softmax(b); targets equal to them: dC/db = 0
     out = net.predict(x)
     sgd = SGD(net, learning_rate=0.1, l2=0.5)
-    sgd.step(with_bias_column(x), out.copy())
+    sgd.step(net.input_batch(x), out.copy())
     np.testing.assert_allclose(net.W[0], np.array([[1.0, -2.0], [0.5, 0.0]]) * (1 - 0.1 * 0.5), atol=1e-15)
     np.testing.assert_allclose(net.b[0], [3.0, -3.0], atol=1e-15)
 
@@ -98,8 +98,8 @@ def test_averaging_keeps_the_moving_average_and_changes_no_step(momentum, l2):
     averaged = SGD(Network(SIZES, seed=3, dtype=np.float64), 0.5, momentum, l2, average=0.9)
     expected = averaged.net.params.copy()
     for x, y in batches(seed=5):
-        plain.step(with_bias_column(x), y)
-        averaged.step(with_bias_column(x), y)
+        plain.step(plain.net.input_batch(x), y)
+        averaged.step(averaged.net.input_batch(x), y)
         expected = 0.9 * expected + 0.1 * averaged.net.params
         np.testing.assert_array_equal(averaged.net.params, plain.net.params)
         assert averaged.averaged is not None

@@ -38,7 +38,7 @@ def test_progress_reports_are_complete_and_consistent(data):
     net = trainer.run()
     steps = 2000 // 10
     timed = [p.step for p in reports if not (p.epoch_end or p.final)]
-    assert timed == list(range(1, 2 * steps + 1))  # report_seconds=0: one report after every step
+    assert timed == list(range(25, 2 * steps + 1, 25))  # report_seconds=0: one after every run of 25 steps
     ends = [p for p in reports if p.epoch_end]
     assert [p.step for p in ends] == [steps, 2 * steps] and [p.epoch for p in ends] == [1.0, 2.0]
     assert [p.final for p in reports].count(True) == 1 and reports[-1].final
@@ -57,7 +57,7 @@ def test_progress_reports_are_complete_and_consistent(data):
         assert 0 <= p.test_accuracy <= 1 and 0 <= p.val_accuracy <= 1 and 0 <= p.train_accuracy <= 1
         assert p.test_cost > 0 and p.val_cost > 0 and p.train_cost > 0
     # Figures are carried forward between evaluations, so every report after the first epoch is complete.
-    assert reports[steps + 5].test_accuracy == ends[0].test_accuracy
+    assert reports[reports.index(ends[0]) + 2].test_accuracy == ends[0].test_accuracy
     # It learns: 2 epochs on 2,000 digits reach well above chance, measured on the 10,000 test digits.
     assert reports[-1].test_accuracy > 0.6 and reports[-1].test_accuracy > ends[0].test_accuracy - 0.05
     assert reports[-1].snapshot.evaluate(data.test.images, data.test.labels)[1] == reports[-1].test_accuracy
@@ -180,7 +180,7 @@ def test_the_trainer_takes_the_textbook_steps(data, jitter):
     gathers each epoch's targets once and slices them; this checks the slices stay aligned). With
     augmentation, the images the Trainer jitters on its helper thread are the ones this loop jitters
     in line, from the same random numbers in the same order."""
-    from app.nn.network import Network, one_hot, with_bias_column
+    from app.nn.network import Network, one_hot
     from app.nn.optim import SGD
     from app.training.augment import augment
     config = TrainConfig(train_subset=530, validation_size=500, epochs=3, schedule="cosine", warmup=0.1,
@@ -190,10 +190,10 @@ def test_the_trainer_takes_the_textbook_steps(data, jitter):
     net = Network(config.sizes, seed=config.seed)
     sgd = SGD(net, config.learning_rate, config.momentum, config.l2)
     rng, m, steps = np.random.default_rng([config.seed, 2, 0]), config.batch_size, 530 // 10
-    xs, ys = with_bias_column(d.train_x), one_hot(d.train_labels)
+    xs, ys = net.input_batch(d.train_x), one_hot(d.train_labels)
     for epoch in range(config.epochs):
         if jitter:
-            xs[:, :-1] = augment(d.train_x, rng, jitter)
+            xs[:, :-1] = augment(d.train_x, rng, jitter) * np.float32(net.input_scale)
         order = rng.permutation(530)
         for i in range(steps):
             rows = order[i * m:(i + 1) * m]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.nn.functions import QuadraticCost
-from app.nn.network import Network, one_hot, with_bias_column
+from app.nn.network import Network, one_hot
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def parameter_gradient(net: Network, image: np.ndarray, label: int) -> Network:
     hold the gradient). C is the network's own cost for this one example, not averaged or halved.
     Computed on a float64 copy, so a shared snapshot's buffers are never touched."""
     work = net.astype(np.float64)
-    x_aug = with_bias_column(np.asarray(image, np.float64).reshape(1, -1))   # (1, 785)
+    x_aug = work.input_batch(np.asarray(image, np.float64).reshape(1, -1))   # (1, 785)
     y = one_hot(np.array([label]), net.sizes[-1], np.float64)
     grad = np.zeros_like(work.params)
     work.gradient(x_aug, y, grad)

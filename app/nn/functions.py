@@ -33,6 +33,10 @@ class _Constants:
 _K = {np.dtype(t): _Constants(np.dtype(t)) for t in (np.float32, np.float64)}
 
 
+def _const(value: float, dtype: np.dtype) -> np.ndarray:
+    return np.array(value, dtype)
+
+
 Calls = list[Callable[[], object]]
 
 
@@ -46,8 +50,8 @@ class Activation:
         raise NotImplementedError
 
     # The calls that write sigma'(z) into out from the activation a = sigma(z); None for an output
-    # function whose cost never needs sigma'.
-    prime_calls: Callable[[np.ndarray, np.ndarray], Calls] | None = None
+    # function whose cost never needs sigma'. (Sigmoid's take a third argument: see there.)
+    prime_calls: Callable[..., Calls] | None = None
 
     @classmethod
     def fn(cls, z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -69,19 +73,32 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     @staticmethod
-    def calls(z: np.ndarray, out: np.ndarray) -> Calls:
+    def calls(z: np.ndarray, out: np.ndarray, z_scale: float = 1.0, out_scale: float = 1.0) -> Calls:
         """sigma(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z/2)) / 2, the same function: tanh is
         bounded, so unlike exp(-z) it cannot overflow for any z and needs no clipping (4 calls
         instead of 6), and saturated neurons give exactly 0 or 1 rather than denormals that would
-        slow the FPU down. Float32 error ~6e-8."""
-        half = _K[z.dtype].half
-        return [partial(multiply, z, half, z), partial(tanh, z, z),
-                partial(multiply, z, half, out), partial(add, out, half, out)]
+        slow the FPU down. Float32 error ~6e-8.
+
+        The training step may hand over z multiplied by z_scale and ask for sigma times out_scale
+        (both powers of 2, so the results are exact multiples): a z that arrives already halved saves
+        the first call, and 2 sigma = 1 + tanh(z/2) is one call instead of two (see network.py)."""
+        calls: Calls = []
+        if z_scale != 0.5:
+            calls.append(partial(multiply, z, _const(0.5 / z_scale, z.dtype), z))
+        calls.append(partial(tanh, z, z))
+        if out_scale == 2.0:
+            calls.append(partial(add, z, _K[z.dtype].one, out))
+        else:
+            half = _const(out_scale / 2, z.dtype)
+            calls += [partial(multiply, z, half, out), partial(add, out, half, out)]
+        return calls
 
     @staticmethod
-    def prime_calls(a: np.ndarray, out: np.ndarray) -> Calls:  # type: ignore[override]
-        """sigma'(z) = a (1 - a)."""
-        return [partial(subtract, _K[a.dtype].one, a, out), partial(multiply, out, a, out)]
+    def prime_calls(a: np.ndarray, out: np.ndarray, scale: np.ndarray | None = None) -> Calls:  # type: ignore[override]
+        """sigma'(z) = a (1 - a). When a holds s sigma (s: `scale`, a number or one per row), the
+        same two calls give (s - a) a = s^2 sigma'(z)."""
+        return [partial(subtract, _K[a.dtype].one if scale is None else scale, a, out),
+                partial(multiply, out, a, out)]
 
 
 class ReLU(Activation):
@@ -127,11 +144,10 @@ class QuadraticCost:
         return np.einsum("ij,ij->i", diff, diff)
 
     @staticmethod
-    def delta(a: np.ndarray, y: np.ndarray, out: np.ndarray, prime: np.ndarray) -> np.ndarray:
-        """Return dC_x/dz of the output layer written into out, up to the factor 2 that the optimiser
-        folds into its step size: (a - y) * sigma'(z). `prime` holds sigma'(z) already."""
-        subtract(a, y, out)
-        return multiply(out, prime, out)
+    def delta_calls(out: np.ndarray, prime: np.ndarray | None) -> Calls:
+        """The calls that turn out = a - y into dC_x/dz of the output layer, up to the factor 2 that
+        the optimiser folds into its step size: (a - y) * sigma'(z). `prime` holds sigma'(z)."""
+        return [partial(multiply, out, prime, out)]
 
     gradient_scale = 2.0  # d/da ||a - y||^2 = 2 (a - y)
 
@@ -149,10 +165,9 @@ class CrossEntropyCost:
         return -np.log(np.maximum(p, 1e-12))
 
     @staticmethod
-    def delta(a: np.ndarray, y: np.ndarray, out: np.ndarray, prime: np.ndarray | None) -> np.ndarray:
-        """Return dC_x/dz of the output layer written into out: softmax and cross-entropy combine
-        to a - y (`prime` is unused)."""
-        return subtract(a, y, out)
+    def delta_calls(out: np.ndarray, prime: np.ndarray | None) -> Calls:
+        """None: softmax and cross-entropy combine to dC_x/dz = a - y, which out holds already."""
+        return []
 
     gradient_scale = 1.0
 

@@ -10,7 +10,7 @@ from functools import partial
 
 import numpy as np
 
-from .network import Network
+from .network import Network, Step
 
 SCHEDULES = ("constant", "cosine", "linear")
 
@@ -51,6 +51,7 @@ class SGD:
         self.average = average
         self.grad = np.zeros_like(net.params)
         self.gradient_scale = net.cost.gradient_scale
+        self._step: tuple | None = None             # (batch size, its compiled step): step_function()
         # 0-d arrays of the parameters' dtype: NumPy converts a Python float on every call (~1 us)
         self.momentum_0d, self.eta = np.array(momentum, net.dtype), np.array(learning_rate, net.dtype)
         params, step = net.params, self.grad   # backpropagation hands back the step itself: see step()
@@ -102,13 +103,32 @@ class SGD:
             self.averaged[...] = params
 
     def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
-        """Take one step on a mini-batch; return its output activations (valid until the next step)."""
+        """Take one step on a mini-batch (x_aug from net.input_batch(x), y one-hot); return its output
+        activations (valid until the next step)."""
+        x_aug = self.net.check_input(x_aug)
         eta = self.learning_rate if learning_rate is None else learning_rate
-        # One factor folds the step size, the batch mean (1/m) and the cost's constant into the
-        # output error, so backpropagation hands back the step itself: -eta * (1/m) sum_x grad C_x.
-        out = self.net.gradient(x_aug, y, self.grad, -eta * self.gradient_scale / x_aug.shape[0])
-        if self.l2:
-            self.eta[()] = eta
-        for call in self._update:
-            call()
-        return out
+        return self.step_function(len(x_aug))(x_aug, y.T, eta)
+
+    def step_function(self, batch: int) -> Step:
+        """Return step() for mini-batches of `batch` examples as a function (x_aug, y_t, rate) ->
+        outputs that checks nothing (x_aug must have passed net.check_input(); y_t is y.T): the
+        training loop's step."""
+        if self._step is None or self._step[0] != batch:
+            self._step = (batch, self._compile(batch))
+        return self._step[1]
+
+    def _compile(self, batch: int) -> Step:
+        gradient = self.net.gradient_function(batch, self.grad)
+        update, minus_gradient_scale = tuple(self._update), -self.gradient_scale
+        l2, eta_0d = self.l2, self.eta
+
+        def step(x_aug: np.ndarray, y_t: np.ndarray, eta: float) -> np.ndarray:
+            # One factor folds the step size, the batch mean (1/m) and the cost's constant into the
+            # output error, so backpropagation hands back the step itself: -eta * (1/m) sum_x grad C_x.
+            out = gradient(x_aug, y_t, eta * minus_gradient_scale / batch)
+            if l2:
+                eta_0d[()] = eta
+            for call in update:
+                call()
+            return out
+        return step

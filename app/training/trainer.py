@@ -123,9 +123,12 @@ class EpochFeeder:
     the helper works, so the results are the same, bit for bit.
     """
 
-    def __init__(self, images: np.ndarray, rows: np.ndarray, rng: np.random.Generator, strength: float):
-        """The epochs of the training images `images[rows]`, in that order before shuffling."""
+    def __init__(self, images: np.ndarray, rows: np.ndarray, rng: np.random.Generator, strength: float,
+                 scale: float = 1.0):
+        """The epochs of the training images `images[rows]`, in that order before shuffling, times
+        `scale` (with a last column of `scale`), as Network.input_batch makes them."""
         self.images, self.rows, self.rng, self.strength = images, rows, rng, strength
+        self.scale = np.float32(scale)
         self._buffers: list[np.ndarray] = []
         self._turn = 0
         self._thread: threading.Thread | None = None
@@ -136,7 +139,7 @@ class EpochFeeder:
         """Return (inputs in the epoch's order with a column of ones, the order) in the next buffer."""
         n = len(self.rows)
         if len(self._buffers) < 2:
-            self._buffers.append(np.ones((n, self.images.shape[1] + 1), np.float32))
+            self._buffers.append(np.full((n, self.images.shape[1] + 1), self.scale, np.float32))
         out = self._buffers[self._turn % len(self._buffers)]
         self._turn += 1
         source, rows = self.images, self.rows     # the shared images, through this run's rows,
@@ -145,7 +148,8 @@ class EpochFeeder:
         order = self.rng.permutation(n)
         picks = rows[order]                       # the rows of `source`, in the epoch's order
         for c in range(0, n, SHUFFLE_BLOCK):      # in blocks: no second 172 MB temporary
-            out[c:c + SHUFFLE_BLOCK, :-1] = source.take(picks[c:c + SHUFFLE_BLOCK], axis=0)
+            block = slice(c, c + SHUFFLE_BLOCK)
+            np.multiply(source.take(picks[block], axis=0), self.scale, out[block, :-1])
         return out, order
 
     def prepare(self) -> None:
@@ -242,7 +246,7 @@ class Trainer:
         self._rate = self._rate_at(self.step)
         self._last_report = self._last_eval = time.perf_counter()
         self._caller_errstate = np.geterr()  # the callback runs under the caller's rules, not ours
-        feeder = EpochFeeder(d.images, d.train_idx, rng, cfg.augment)
+        feeder = EpochFeeder(d.images, d.train_idx, rng, cfg.augment, self.net.input_scale)
         try:
             with np.errstate(over="raise", invalid="raise"):
                 for epoch in range(self.start_epoch, cfg.epochs):
@@ -269,41 +273,48 @@ class Trainer:
         """Take one epoch of steps: x_epoch holds the inputs already in the epoch's order (row k is
         example order[k], with its bias input); stop early if asked."""
         m, n = self.config.batch_size, self.steps_per_epoch()
-        # Each step copies its mini-batch, rows that follow each other in x_epoch, into the fixed
-        # buffer xb: the network binds its step to that one buffer. The targets are gathered once, in
-        # this epoch's order (2.4 MB), each step's block stored transposed: the network reads y.T,
-        # one column per example, and a contiguous operand saves NumPy ~1 us on every step.
-        xb = np.empty((m, x_epoch.shape[1]), x_epoch.dtype)
+        # Each step reads its mini-batch where it lies, rows that follow each other in x_epoch (a
+        # copy into a buffer of the network's cost ~1 us a step, as much as it saved). The targets are
+        # gathered once, in this epoch's order (2.4 MB), each step's block stored transposed: the
+        # network reads y.T, one column per example, and a contiguous operand saves NumPy ~1 us a step.
         blocks = x_epoch[:n * m].reshape(n, m, -1)    # block i: the inputs of step i
         y_epoch = ys.take(order[:n * m], axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
-        copyto, step_fn, clock = np.copyto, self.optimizer.step, time.perf_counter
+        self.net.check_input(blocks[0])               # made by the EpochFeeder: checked once an epoch
+        step_fn, clock = self.optimizer.step_function(m), time.perf_counter
         constant_rate = self.config.schedule == "constant" and self.config.warmup == 0
         rate = self._rate = self._rate_at(self.step)
-        # Pause and stop are looked at every 25 steps at the video's batch of 10 (a look costs ~0.1 us,
-        # 0.3% of such a step), and at every step when steps are big: a batch of thousands through a
-        # wide network can take seconds a step, and a teacher's Stop must not wait 25 of them.
-        check_every = 25 if m * max(self.net.sizes) <= 20_000 else 1
+        # The steps go in runs of 25 at the video's batch of 10, with the bookkeeping (pause, stop,
+        # the cost sample, the clock, the counters) once a run: per step it cost ~3% of the speed.
+        # When steps are big, runs are of one step: a batch of thousands through a wide network can
+        # take seconds a step, and a teacher's Stop must not wait 25 of them.
+        run = COST_SAMPLE_EVERY if m * max(self.net.sizes) <= 20_000 else 1
         t0 = clock()
-        for i in range(n):
-            if i % check_every == 0:
-                if not self._running.is_set():
-                    self.train_seconds += clock() - t0
-                    self._running.wait()
-                    t0 = clock()
-                if self._stop.is_set():
-                    break
-            if not constant_rate:
-                rate = self._rate = self._rate_at(self.step)
-            copyto(xb, blocks[i])
-            yb = y_epoch[i].T                      # (m, 10), rows are examples; yb.T is contiguous
+        for start in range(0, n, run):
+            if not self._running.is_set():
+                self.train_seconds += clock() - t0
+                self._running.wait()
+                t0 = clock()
+            if self._stop.is_set():
+                break
+            end = i = min(start + run, n)
             try:
-                out = step_fn(xb, yb, rate)
-                if i % COST_SAMPLE_EVERY == 0:
-                    self._sample_cost(out, yb)
+                i = start
+                if not constant_rate:
+                    rate = self._rate = self._rate_at(self.step)
+                out = step_fn(blocks[i], y_epoch[i], rate)    # y_epoch[i]: step i's y.T
+                if i % COST_SAMPLE_EVERY == 0:              # the cost of one step in 25
+                    self._sample_cost(out, y_epoch[i].T)
+                if constant_rate:
+                    for i in range(start + 1, end):
+                        step_fn(blocks[i], y_epoch[i], rate)
+                else:
+                    for i in range(start + 1, end):
+                        rate = self._rate = self._rate_at(self.step + i - start)
+                        step_fn(blocks[i], y_epoch[i], rate)
             except FloatingPointError as exc:
-                self._diverged(f"overflow at step {self.step} ({exc})")
-            self.step += 1
-            self.examples_seen += m
+                self._diverged(f"overflow at step {self.step + i - start} ({exc})")
+            self.step += end - start
+            self.examples_seen += (end - start) * m
             now = clock()
             if now - self._last_report >= self.report_seconds:
                 self.train_seconds += now - t0
