@@ -20,10 +20,10 @@ Where we depart from the textbook, for speed (the maths is unchanged):
   _scales): the sigmoid, computed from tanh(z/2), then needs 9 calls for three layers instead of 12,
   and every number stays an exact power-of-2 multiple of the textbook's (the same weights, bit for
   bit). Callers make their inputs with input_batch().
-Measured on a 2-core VM (bench/bench_train_speed.py), ~33 us a step at best: the two 785-wide
-products take 15 us, the update 2 us, the other 22 calls ~0.4-1 us each, and Python ~1 us.
-Each of these saved 3-7% (together ~20%): the halved inputs, the compiled function (the checks
-and attribute lookups of a method call cost ~3 us a step), reading each mini-batch where it lies
+Measured on a 2-core VM (bench/bench_train_speed.py), ~35 us a step at best: the two 785-wide
+products take 15 us, the update 2 us, the other 22 calls ~0.4-1 us each, and a little Python.
+Each of these saved 3-7% (together ~15%): the halved inputs, the compiled function (the checks
+and attribute lookups of method calls cost ~2-3 us a step), reading each mini-batch where it lies
 rather than copying it, and, before them, binding the calls and the contiguous operands. Tried and
 dropped, because they measured no faster: a straight-line step written for the 3-layer case only;
 uint8 inputs (a quarter of the memory traffic, one more call); gathering the next 100 steps' images
