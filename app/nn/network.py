@@ -176,9 +176,9 @@ class Network:
 class _Workspace:
     """The training step compiled for one batch size: preallocated buffers, the step's NumPy calls
     bound to them once (functools.partial), and `run`, the function that calls them, so that a step
-    allocates nothing and looks nothing up. Inside, each example is a column, as in Nielsen's book (z = W a + b): every product
-    is then a plain np.dot on contiguous (or transposed contiguous) operands, the fastest call NumPy
-    has for these small shapes."""
+    allocates nothing and looks nothing up. Inside, each example is a column, as in Nielsen's book
+    (z = W a + b): every product is then a plain np.dot on contiguous (or transposed contiguous)
+    operands, the fastest call NumPy has for these small shapes."""
 
     def __init__(self, net: Network, batch: int, grad: np.ndarray):
         dt, sizes, L, f = net.dtype, net.sizes, net.n_layers, net.scales
