@@ -136,7 +136,8 @@ class EpochFeeder:
         self._error: BaseException | None = None
 
     def _make(self, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Return (inputs in the epoch's order with a column of ones, the order) in the next buffer."""
+        """Return (inputs in the epoch's order, times `scale`, with a last column of `scale`, and the
+        order) in the next buffer."""
         n = len(self.rows)
         if len(self._buffers) < 2:
             self._buffers.append(np.full((n, self.images.shape[1] + 1), self.scale, np.float32))
@@ -273,10 +274,10 @@ class Trainer:
         """Take one epoch of steps: x_epoch holds the inputs already in the epoch's order (row k is
         example order[k], with its bias input); stop early if asked."""
         m, n = self.config.batch_size, self.steps_per_epoch()
-        # Each step reads its mini-batch where it lies, rows that follow each other in x_epoch (a
-        # copy into a buffer of the network's cost ~1 us a step, as much as it saved). The targets are
-        # gathered once, in this epoch's order (2.4 MB), each step's block stored transposed: the
-        # network reads y.T, one column per example, and a contiguous operand saves NumPy ~1 us a step.
+        # Each step reads its mini-batch where it lies, rows that follow each other in x_epoch
+        # (copying them first into a fixed buffer cost ~1 us a step). The targets are gathered once,
+        # in this epoch's order (2.4 MB), each step's block stored transposed: the network reads y.T,
+        # one column per example, and a contiguous operand saves NumPy ~1 us a step.
         blocks = x_epoch[:n * m].reshape(n, m, -1)    # block i: the inputs of step i
         y_epoch = ys.take(order[:n * m], axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
         self.net.check_input(blocks[0])               # made by the EpochFeeder: checked once an epoch
@@ -296,7 +297,7 @@ class Trainer:
                 t0 = clock()
             if self._stop.is_set():
                 break
-            end = i = min(start + run, n)
+            end = min(start + run, n)
             try:
                 i = start
                 if not constant_rate:
