@@ -281,9 +281,10 @@ def _scales(n_layers: int, sigmoid: bool) -> list[float]:
     if not sigmoid:
         return [1.0] * n_layers
 
-    def calls(f: list[float]) -> int:
-        out = f[1:] + [1.0]
-        return sum((fk != 0.5) + 1 + (1 if ok == 2.0 else 2) for fk, ok in zip(f, out, strict=True))
+    def calls(f: list[float]) -> int:   # a multiply unless z comes halved, tanh, 1 or 2 calls out
+        stored = f[1:] + [1.0]           # the scale each layer's activations are kept at
+        return sum((f_in != 0.5) + 1 + (1 if f_out == 2.0 else 2)
+                   for f_in, f_out in zip(f, stored, strict=True))
 
     options = []
     for top in (1.0, 0.5, 2.0):                  # 1.0 first: the plain form wins ties
