@@ -63,9 +63,9 @@ class Contenders:
         self.plain = PlainNetwork(SIZES)
         self.targets = one_hot(labels)
         self.ours = SGD(Network(SIZES), ETA)
-        self.xs, self.ys = self.ours.net.input_batch(images), one_hot(labels)
-        self.epoch_order = self.rng.permutation(len(images))   # app_nn: the inputs in one shuffled
-        self.epoch_x = self.xs.take(self.epoch_order, axis=0)   # order, as a Trainer epoch has them
+        # app_nn: the inputs in one shuffled order, as a Trainer epoch has them
+        self.epoch_order = self.rng.permutation(len(images))
+        self.epoch_x = self.ours.net.input_batch(images[self.epoch_order])
 
     def reference(self) -> tuple[float, float]:
         """The textbook's mini-batch loop (as in reference_epoch), its inputs converted untimed."""
@@ -90,8 +90,8 @@ class Contenders:
         where they lie; the targets are gathered per block, each step's transposed."""
         start = int(self.rng.integers(0, (len(self.images) - FAST_BLOCK) // BATCH)) * BATCH
         order = self.epoch_order[start:start + FAST_BLOCK]
-        blocks = self.epoch_x[start:start + FAST_BLOCK].reshape(-1, BATCH, self.xs.shape[1])
-        y_block = self.ys.take(order, axis=0).reshape(-1, BATCH, 10).transpose(0, 2, 1).copy()
+        blocks = self.epoch_x[start:start + FAST_BLOCK].reshape(-1, BATCH, self.epoch_x.shape[1])
+        y_block = self.targets.take(order, axis=0).reshape(-1, BATCH, 10).transpose(0, 2, 1).copy()
         step = self.ours.step
 
         def run():

@@ -33,10 +33,6 @@ class _Constants:
 _K = {np.dtype(t): _Constants(np.dtype(t)) for t in (np.float32, np.float64)}
 
 
-def _const(value: float, dtype: np.dtype) -> np.ndarray:
-    return np.array(value, dtype)
-
-
 Calls = list[Callable[[], object]]
 
 
@@ -84,12 +80,12 @@ class Sigmoid(Activation):
         the first call, and 2 sigma = 1 + tanh(z/2) is one call instead of two (see network.py)."""
         calls: Calls = []
         if z_scale != 0.5:
-            calls.append(partial(multiply, z, _const(0.5 / z_scale, z.dtype), z))
+            calls.append(partial(multiply, z, np.array(0.5 / z_scale, z.dtype), z))
         calls.append(partial(tanh, z, z))
         if out_scale == 2.0:
             calls.append(partial(add, z, _K[z.dtype].one, out))
         else:
-            half = _const(out_scale / 2, z.dtype)
+            half = np.array(out_scale / 2, z.dtype)
             calls += [partial(multiply, z, half, out), partial(add, out, half, out)]
         return calls
 
