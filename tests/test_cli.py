@@ -80,7 +80,10 @@ def test_a_short_real_training_saves_a_model(trained):
     assert meta["command"] == f"digit-studio train --train-subset 2000 --epochs 1 --out {out}"
     assert meta["config"]["train_subset"] == 2000 and meta["epochs_trained"] == 1.0
     assert sorted(meta["dataset"].values()) == sorted(CHECKSUMS.values())
-    assert meta["train_seconds"] > 0 and 0 < meta["val_accuracy"] <= 1 and meta["created"]
+    # Training time is kept to 4 significant digits (a 2,000-example epoch takes milliseconds) and is
+    # part of the wall time, which also loads the data and evaluates (wall_seconds: 2 decimals).
+    assert 0 < meta["train_seconds"] <= meta["wall_seconds"] + 0.005, meta
+    assert 0 < meta["val_accuracy"] <= 1 and meta["created"]
 
 
 def test_the_progress_line_ends_each_epoch_once(trained):

@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         "command": "digit-studio " + shlex.join(args.raw_argv),
         "epochs_trained": last.epoch,
         **figures,
-        "train_seconds": round(last.train_seconds, 2),
+        "train_seconds": float(f"{last.train_seconds:.4g}"),  # 4 significant digits: epochs can take ms
         "wall_seconds": round(time.time() - started, 2),
         "dataset": data.checksums,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
