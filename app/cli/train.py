@@ -8,13 +8,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from app.nn.functions import ACTIVATIONS, COSTS
 from app.nn.network import Network
-from app.nn.optim import SCHEDULES
-from app.training.config import LABEL_MODES, TrainConfig
+from app.training.config import FIELDS, PACES, Spec, TrainConfig
 from app.training.mnist import DatasetError, Mnist, load_mnist
 from app.training.modelfile import save_model
 from app.training.threads import pin_blas_threads
@@ -25,24 +24,9 @@ from .common import fail, layer_sizes, positive_float, positive_int
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a network and save it as a model file")
-    d = TrainConfig()
-    p.add_argument("--hidden", type=layer_sizes, default=d.hidden, help="hidden sizes, e.g. 16,16")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default=d.activation)
-    p.add_argument("--cost", choices=sorted(COSTS), default=d.cost)
-    p.add_argument("--lr", type=positive_float, default=d.learning_rate, help="learning rate (eta)")
-    p.add_argument("--schedule", choices=SCHEDULES, default=d.schedule)
-    p.add_argument("--warmup", type=float, default=d.warmup, help="fraction of training to warm up")
-    p.add_argument("--momentum", type=float, default=d.momentum)
-    p.add_argument("--l2", type=float, default=d.l2)
-    p.add_argument("--batch-size", type=positive_int, default=d.batch_size)
-    p.add_argument("--epochs", type=positive_int, default=d.epochs)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--train-subset", type=positive_int, default=None, help="train on the first N examples")
-    p.add_argument("--validation-size", type=int, default=d.validation_size)
-    p.add_argument("--labels", choices=LABEL_MODES, default=d.label_mode)
-    p.add_argument("--augment", type=float, default=d.augment, help="augmentation strength, 0 = none")
-    p.add_argument("--average", type=float, default=d.average,
-                   help="keep and save a moving average of the weights with this decay (e.g. 0.99), 0 = off")
+    for name, spec in FIELDS.items():   # one flag per config field, from app/training/config.py
+        flag = spec.flag or "--" + name.replace("_", "-")
+        p.add_argument(flag, dest=name, default=spec.default, help=spec.help, **_argument(spec))
     p.add_argument("--float16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--data-dir", default=None, help="MNIST folder (default data/mnist or $DIGIT_STUDIO_DATA)")
     p.add_argument("--out", default="var/models/model.npz",
@@ -52,13 +36,32 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _argument(spec: Spec) -> dict[str, Any]:
+    """Return add_argument's type (and choices) for a config field; its bounds are checked by
+    TrainConfig.validate, so the messages are the API's."""
+    if spec.kind == "list":
+        return {"type": layer_sizes}
+    if spec.kind == "choice":
+        return {"choices": list(spec.choices)}
+    if spec.kind == "pace":
+        return {"type": pace_value}
+    if spec.kind == "int":
+        return {"type": positive_int if (spec.min or 0) >= 1 else int}
+    return {"type": positive_float if spec.low_open and spec.min == 0 else float}
+
+
+def pace_value(text: str) -> str | float:
+    """Parse a pace: full, classroom or examples per second."""
+    if text in PACES:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a pace is full, classroom or examples/s") from None
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    config = TrainConfig(hidden=args.hidden, activation=args.activation, cost=args.cost,
-                         learning_rate=args.lr, schedule=args.schedule, warmup=args.warmup,
-                         momentum=args.momentum, l2=args.l2, batch_size=args.batch_size, epochs=args.epochs,
-                         seed=args.seed, train_subset=args.train_subset,
-                         validation_size=args.validation_size, label_mode=args.labels, augment=args.augment,
-                         average=args.average)
+    config = TrainConfig(**{name: getattr(args, name) for name in FIELDS})
     try:
         return config.validate()
     except ValueError as exc:

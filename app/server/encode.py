@@ -50,3 +50,59 @@ def activation_payloads(net: Network, step: int, drawings: np.ndarray) -> list[d
     return [{"type": "activations", "step": step, "digit": int(out[i].argmax()),
              "layers": [np.round(a[i].astype(np.float64), 4).tolist() for a in layers], "input": None}
             for i in range(len(drawings))]
+
+
+SHOWN = 16     # neurons per layer in the network picture; wider layers show their 16 strongest
+STRONGEST = 12  # input pixels drawn per shown first-layer neuron
+
+
+def shown_neurons(net: Network) -> list[list[int]]:
+    """Return, per layer after the input, the neurons the picture shows: all of a layer of at most
+    SHOWN, else the SHOWN with the largest incoming plus outgoing weight norm (in order)."""
+    shown = []
+    for layer in range(1, len(net.sizes)):
+        n = net.sizes[layer]
+        if n <= SHOWN:
+            shown.append(list(range(n)))
+            continue
+        strength = np.linalg.norm(net.W[layer - 1], axis=1)               # incoming, (n,)
+        if layer < len(net.sizes) - 1:
+            strength = strength + np.linalg.norm(net.W[layer], axis=0)   # outgoing
+        shown.append(sorted(int(i) for i in np.argsort(strength)[-SHOWN:]))
+    return shown
+
+
+def network_message(net: Network, step: int) -> dict[str, Any]:
+    """Return the `network` message: the shown neurons, their strongest input pixels, the weights
+    between shown neurons of consecutive layers and their biases (docs/api.md)."""
+    shown = shown_neurons(net)
+    W1 = net.W[0][shown[0]]                                             # (shown, 784)
+    top = np.argsort(-np.abs(W1), axis=1)[:, :STRONGEST]
+    inputs = [{"neuron": j, "pixels": [int(k) for k in row], "weights": np.round(W1[r, row].astype(
+        np.float64), 4).tolist()} for r, (j, row) in enumerate(zip(shown[0], top, strict=True))]
+    weights = [net.W[k][np.ix_(shown[k], shown[k - 1])] for k in range(1, len(shown))]
+    biases = [net.b[k][shown[k]] for k in range(len(shown))]
+    scale = [float(np.abs(W1).max())] + [float(np.abs(w).max()) if w.size else 0.0 for w in weights]
+    return {"type": "network", "step": step, "sizes": net.sizes, "shown": shown, "inputs": inputs,
+            "weights": [_rounded(w) for w in weights], "biases": [_rounded(b) for b in biases],
+            "scale": scale}
+
+
+def _rounded(a: np.ndarray) -> list:
+    return np.round(a.astype(np.float64), 4).tolist()
+
+
+def neuron_map(net: Network, layer: int, index: int) -> dict[str, Any]:
+    """Return what neuron `index` of `layer` (1-based, as in the picture) looks for, in pixels: its
+    own 784 weights (layer 1), or its weights composed with the earlier layers' (a linear map that
+    ignores the activations between them). Raises ValueError for a neuron that does not exist."""
+    if not 1 <= layer < len(net.sizes):
+        raise ValueError(f"layer must be 1 to {len(net.sizes) - 1} (got {layer})")
+    if not 0 <= index < net.sizes[layer]:
+        raise ValueError(f"layer {layer} has {net.sizes[layer]} neurons: index 0 to {net.sizes[layer] - 1} "
+                         f"(got {index})")
+    row = net.W[layer - 1][index].astype(np.float64)
+    for k in range(layer - 2, -1, -1):
+        row = row @ net.W[k]
+    return {"layer": layer, "index": index, "shape": [28, 28], "map": np.round(row, 5).tolist(),
+            "kind": "weights" if layer == 1 else "combined", "bias": float(net.b[layer - 1][index])}

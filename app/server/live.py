@@ -19,14 +19,14 @@ from starlette.websockets import WebSocket
 
 from app.training.trainer import Progress
 
-from .encode import activation_payloads, default_neurons, dumps, weights_message
+from .encode import activation_payloads, default_neurons, dumps, network_message, weights_message
 from .runs import Run, RunManager, clean_metrics
 
 TICK = 0.05               # how often a feed looks for news
 METRICS_INTERVAL = 0.2    # at most 5 metrics messages a second per client
 WEIGHTS_INTERVAL = 0.4    # weights (and activations under them) 2.5 times a second
 log = logging.getLogger(__name__)
-ORDER = ("status", "metrics", "weights", "activations", "error")
+ORDER = ("studio", "status", "metrics", "weights", "network", "activations", "error")
 
 
 class Outbox:
@@ -76,13 +76,18 @@ class Client:
         if latest is not None:
             neurons = self.neurons or default_neurons(latest.snapshot)
             self.outbox.put("weights", weights_message(latest.snapshot, latest.step, neurons))
+            self.outbox.put("network", dumps(network_message(latest.snapshot, latest.step)))
+
+
+def studio_message(runs: RunManager) -> str:
+    return dumps({"type": "studio", **runs.studio()})
 
 
 class Feed:
     """Watches one run and fans its news out to the run's clients, at bounded rates."""
 
-    def __init__(self, run: Run):
-        self.run = run
+    def __init__(self, run: Run, runs: RunManager):
+        self.run, self.runs = run, runs
         self.clients: set[Client] = set()
         self.task: asyncio.Task | None = None
 
@@ -105,10 +110,14 @@ class Feed:
         run = self.run
         status, metrics_of, weights_of = None, None, None
         metrics_at = weights_at = 0.0
+        studio = self.runs.studio_version
         while self.clients:
             latest, now = run.latest, time.monotonic()
-            if run.status != status:
-                status = run.status
+            if self.runs.studio_version != studio:   # the teacher switched runs: every page hears it
+                studio = self.runs.studio_version
+                self.broadcast("studio", studio_message(self.runs))
+            if (run.status, run.pace, run.warning) != status:
+                status = (run.status, run.pace, run.warning)
                 self.broadcast("status", dumps({"type": "status", "run": run.to_dict()}))
             if latest is not None and latest is not metrics_of and now - metrics_at >= METRICS_INTERVAL:
                 metrics_of, metrics_at = latest, now
@@ -121,6 +130,7 @@ class Feed:
     def send_weights_and_activations(self, latest: Progress) -> None:
         """Encode the weights once per neuron selection and every client's activations in one batch."""
         net, encoded = latest.snapshot, {}
+        self.broadcast("network", dumps(network_message(net, latest.step)))
         drawing: list[tuple[Client, np.ndarray]] = []
         for client in self.clients:
             neurons = client.neurons or default_neurons(net)
@@ -145,7 +155,7 @@ class LiveHub:
     def join(self, client: Client) -> None:
         feed = self.feeds.get(client.run.id)
         if feed is None:
-            feed = self.feeds[client.run.id] = Feed(client.run)
+            feed = self.feeds[client.run.id] = Feed(client.run, self.runs)
         feed.clients.add(client)
         if feed.task is None or feed.task.done():
             feed.task = asyncio.create_task(feed.watch(), name=f"feed-{client.run.id}")

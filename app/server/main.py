@@ -23,7 +23,10 @@ from .api.routes import (
     models,
     pages,
     predict,
+    replay,
+    run_config,
     runs,
+    studio,
 )
 from .inference import warm_up
 from .live import LiveHub
@@ -58,7 +61,8 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
             registry.attach(app.state.runs.store)
         app.state.live = LiveHub(app.state.runs)
         if settings.train_on_start:
-            app.state.runs.create(TrainConfig(), name="default")
+            # The video's network at a classroom pace, watched: the page opens on its climb.
+            app.state.runs.create(TrainConfig(pace="classroom"), name="default", watch=True)
         try:
             yield
         finally:
@@ -70,7 +74,7 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
     app.state.settings = settings
     app.state.token, app.state.token_generated = resolve_token(settings.host, settings.token)
     app.state.templates = Jinja2Templates(directory=str(settings.templates_dir))
-    for module in (health, models, runs, live, predict, pages):
+    for module in (health, models, runs, replay, studio, run_config, live, predict, pages):
         app.include_router(module.router)
     app.include_router(lessons.router)
     app.include_router(lesson_runs.router)

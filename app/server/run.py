@@ -11,9 +11,14 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from app.nn.network import Network
 from app.training.config import TrainConfig
 from app.training.trainer import Progress, Trainer
+
+from . import stuck
+from .replay import Replay
 
 MAX_HISTORY = 5000
 ACTIVE = ("queued", "running", "paused")
@@ -47,14 +52,24 @@ class Run:
         self.resume_from: tuple[Network, int] | None = None   # (checkpoint weights, first epoch)
         self.persist = False            # True: keep points for the database (take_unsaved)
         self._unsaved: list[dict[str, Any]] = []              # points not yet in the database
+        self.pace: str | float = config.pace                   # now (the config has it as started)
+        self.warning: dict[str, Any] | None = None             # a run that stopped learning says so
+        self.replay = Replay()
+        self.probe_x: np.ndarray | None = None                 # the probe's images (stuck.check)
 
     # Called from the training thread.
     def publish(self, progress: Progress) -> None:
         point = clean_metrics(progress)
+        self.replay.offer(progress)
+        warning = self.warning
+        if self.probe_x is not None:
+            warning = stuck.check(self.config, progress, self.probe_x, warning)
         with self._lock:
+            self.warning = warning
             self.latest = progress
             self._reports += 1
-            if self._reports % self._stride == 0 or progress.epoch_end or progress.final:
+            keep = progress.epoch_end or progress.final or progress.milestone
+            if keep or self._reports % self._stride == 0:
                 self._history.append(point)
                 if self.persist:
                     self._unsaved.append(point)
@@ -63,10 +78,11 @@ class Run:
             self.version += 1
 
     def _thin(self) -> None:
-        """Halve the history (keeping epoch ends and the last point) and record half as often from now."""
+        """Halve the history (keeping epoch ends, the log-spaced points, so the early climb stays,
+        and the last point) and record half as often from now."""
         last = len(self._history) - 1
         self._history = [p for i, p in enumerate(self._history)
-                         if i % 2 == 0 or i == last or p["epoch_end"] or p["final"]]
+                         if i % 2 == 0 or i == last or p["epoch_end"] or p["final"] or p.get("milestone")]
         self._stride *= 2
 
     def set_status(self, status: str, error: str | None = None) -> None:
@@ -108,7 +124,7 @@ class Run:
         latest = self.latest
         metrics = clean_metrics(latest) if latest is not None else None
         return {"id": self.id, "name": self.name, "status": self.status, "config": self.config.to_dict(),
-                "created": self.created, "error": self.error,
+                "created": self.created, "error": self.error, "pace": self.pace, "warning": self.warning,
                 "progress": {"epoch": latest.epoch if latest else 0.0, "epochs": self.config.epochs,
                              "step": latest.step if latest else 0,
                              "examples_seen": latest.examples_seen if latest else 0},

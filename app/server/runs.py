@@ -22,10 +22,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.training.config import TrainConfig
+from app.training.config import TrainConfig, pace_problem
 from app.training.mnist import Mnist, load_mnist
 from app.training.modelfile import ModelFileError
-from app.training.trainer import Diverged, Progress, Trainer
+from app.training.trainer import Diverged, Progress, StepRequest, Trainer, probe_set
 
 from .checkpoints import Checkpoints
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
@@ -34,6 +34,7 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 1.0   # metrics points reach the database at least this often
+STEP_TIMEOUT = 60.0   # a step request longer than this is answered as still running
 
 
 class RunStateError(Exception):
@@ -60,6 +61,10 @@ class RunManager:
         self.store: Store | None = None
         self.checkpoints: Checkpoints | None = None
         self._closed = threading.Event()
+        # The studio's watched run: the one every open page follows unless its viewer picked another.
+        self.watched: str | None = None
+        self.watched_changed = _now()
+        self.studio_version = 0
         if state_dir is not None:
             self.store = Store(state_dir)
             self.problems.extend(self.store.problems)
@@ -90,6 +95,7 @@ class RunManager:
                 run.error = (f"the server stopped while this run was {row.status}; resume it to continue "
                              f"from {where}" + (f" ({run.error})" if run.error else ""))
             run.restore(self.store.points(run.id), latest)
+            self._load_replay(run)
             self._runs[run.id] = run
             self._save(run)
         for run_id in self.store.deleted_runs():   # finish deletes a crash cut short
@@ -121,14 +127,30 @@ class RunManager:
                 log.exception("could not write metrics to the database")
 
     def _checkpoint(self, run: Run, progress: Progress | None) -> None:
-        """Write the run's checkpoint (and its points so far); a failure is logged, training goes on."""
+        """Write the run's checkpoint, its replay and its points so far; a failure is logged, training
+        goes on."""
         if self.checkpoints is None or progress is None:
             return
         try:
-            self.checkpoints.write(run.id, progress, clean_metrics(progress), run.config.to_dict())
+            if self.checkpoints.write(run.id, progress, clean_metrics(progress), run.config.to_dict()) \
+                    and run.replay.dirty:
+                run.replay.save(self._replay_path(run.id))
             self.flush()
         except Exception:
             log.exception("could not write the checkpoint of run %s", run.id)
+
+    def _replay_path(self, run_id: str) -> Path:
+        assert self.checkpoints is not None
+        return self.checkpoints.folder / f"{run_id}.replay.npz"
+
+    def _load_replay(self, run: Run) -> None:
+        path = self._replay_path(run.id)
+        if path.exists():
+            try:
+                run.replay.load(path)
+            except (OSError, ValueError, KeyError) as exc:
+                log.error("run %s: replay unreadable, skipped: %s", run.id, exc)
+                self.problems.append(f"run {run.id}: replay unreadable, skipped: {exc}")
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         """The trainer's callback (training thread): publish, and checkpoint at each epoch end."""
@@ -144,8 +166,9 @@ class RunManager:
                 self._data = self._load_data()
             return self._data
 
-    def create(self, config: TrainConfig, name: str | None = None) -> Run:
-        """Queue a new run of a validated config and start it if a slot is free; return it."""
+    def create(self, config: TrainConfig, name: str | None = None, watch: bool = False) -> Run:
+        """Queue a new run of a validated config and start it if a slot is free; return it.
+        `watch`: make it the studio's watched run."""
         config.validate()
         with self._lock:
             run_id = f"r{next(self._ids)}"
@@ -154,7 +177,55 @@ class RunManager:
             self._save(run)
             self._queue.append(run)
             self._start_queued()
+            if watch:
+                self.watch(run_id)
         return run
+
+    # The studio ----------------------------------------------------------------------------------
+    def watch(self, run_id: str | None) -> dict:
+        """Make `run_id` the studio's watched run (KeyError if unknown); return the studio state."""
+        with self._lock:
+            if run_id is not None:
+                self.get(run_id)
+            if run_id != self.watched:
+                self.watched, self.watched_changed = run_id, _now()
+                self.studio_version += 1
+            return self.studio()
+
+    def studio(self) -> dict:
+        return {"watched": self.watched, "changed": self.watched_changed}
+
+    # Pace and step -------------------------------------------------------------------------------
+    def set_pace(self, run_id: str, pace: str | float) -> Run:
+        """Change a run's pace (ValueError: not a pace; RunStateError: the run ended)."""
+        with self._lock:
+            run = self.get(run_id)
+            if (why := pace_problem(pace, run.config.batch_size)) is not None:
+                raise ValueError(why)
+            if run.ended:
+                raise RunStateError(f"run {run_id} is {run.status}; only a queued, running or paused run "
+                                    "has a pace")
+            run.pace = pace
+            run.version += 1
+            if run.trainer is not None:
+                run.trainer.set_pace(pace)
+        return run
+
+    def step(self, run_id: str, steps: int) -> tuple[Run, StepRequest]:
+        """Take exactly `steps` mini-batches of a paused run, which stays paused; return the run and
+        what the steps did. Raises RunStateError unless the run is paused and training."""
+        with self._lock:
+            run = self.get(run_id)
+            if run.status != "paused":
+                raise RunStateError(f"run {run_id} is {run.status}; pause the run first, then step it")
+            if run.trainer is None:
+                raise RunStateError(f"run {run_id} has not started training yet; try again shortly")
+            request = run.trainer.request_steps(steps)
+        if not request.done.wait(STEP_TIMEOUT):
+            raise RunStateError(f"run {run_id}: the {steps} steps are still being taken; see its progress")
+        if request.error is not None:
+            raise RunStateError(f"run {run_id}: {request.error}")
+        return run, request
 
     def get(self, run_id: str) -> Run:
         """Return the run or raise KeyError with a readable message."""
@@ -168,6 +239,7 @@ class RunManager:
         return sorted(self._runs.values(), key=lambda r: int(r.id[1:]), reverse=True)
 
     def running_count(self) -> int:
+        """Return how many runs hold a training slot (running or paused)."""
         return sum(1 for r in self._runs.values() if r.status in ("running", "paused"))
 
     def pause(self, run_id: str) -> Run:
@@ -203,6 +275,8 @@ class RunManager:
         start = math.floor(latest.epoch + 1e-9) if latest is not None else 0
         run.resume_from = (latest.snapshot.copy(), start) if latest is not None else None
         run.forget_after(start)
+        if latest is not None:
+            run.replay.drop_after(latest.step)
         if self.store is not None:
             self.store.drop_points_after(run.id, max((p["step"] for p in run.history()), default=-1))
         run.stop_requested = run.pause_requested = run.shutting_down = False
@@ -241,9 +315,12 @@ class RunManager:
                     self.store.delete_run(run_id, datetime.now(UTC).isoformat(timespec="seconds"))
                 del self._runs[run_id]
                 run.take_unsaved()   # its rows are gone: nothing more to write
+            if self.watched == run_id:
+                self.watch(None)
         if self.checkpoints is not None:
             try:
                 self.checkpoints.delete(run_id)
+                self._replay_path(run_id).unlink(missing_ok=True)
             except OSError:
                 log.exception("could not remove the checkpoint of deleted run %s (retried at start)", run_id)
         log.info("deleted run %s (%s)", run_id, run.name)
@@ -270,25 +347,25 @@ class RunManager:
 
     def _start_queued(self) -> None:
         with self._lock:
-            while self._queue and self._slots_taken() < self.max_concurrent:
+            while self._queue and self.running_count() < self.max_concurrent:
                 run = self._queue.popleft()
                 self._set_status(run, "running")
                 run.thread = threading.Thread(target=self._train, args=(run,), name=f"train-{run.id}",
                                               daemon=True)
                 run.thread.start()
 
-    def _slots_taken(self) -> int:
-        return sum(1 for r in self._runs.values() if r.status in ("running", "paused"))
-
     def _train(self, run: Run) -> None:
         """Body of a training thread: train, record how it ended, hand the slot to the next run."""
         status, error = "finished", None
         try:
             network, start = run.resume_from or (None, 0)
-            trainer = Trainer(run.config, self.data(), lambda p: self._on_progress(run, p),
+            data = self.data()
+            run.probe_x = probe_set(data.test.images, data.test.labels)[0]
+            trainer = Trainer(run.config, data, lambda p: self._on_progress(run, p),
                               report_seconds=self.report_seconds, network=network, start_epoch=start)
             with self._lock:
                 run.trainer = trainer
+                trainer.set_pace(run.pace)
                 if run.pause_requested:
                     trainer.pause()
                 if run.stop_requested:
@@ -308,3 +385,7 @@ class RunManager:
                 self._set_status(run, status, error)
                 if not run.shutting_down:
                     self._start_queued()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from app.training.config import MAX_AVERAGE, MAX_EPOCHS, MAX_HIDDEN_LAYERS, MAX_LR, MAX_WIDTH, N_TRAIN
+from app.training.config import FIELDS, MAX_HIDDEN_LAYERS, PACES, Spec
 
+MAX_STEPS = 1000
 Status = Literal["queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted"]
 
 
@@ -28,36 +29,44 @@ class ModelInfo(BaseModel):
     created: str | None = None
 
 
-class RunConfigIn(BaseModel):
-    """A run's recipe; every field is optional and defaults to the video's network."""
+def _field(spec: Spec) -> tuple[Any, Any]:
+    """Return (type, Field) for one config field, its bounds taken from app/training/config.py."""
+    bounds: dict[str, Any] = {}
+    if spec.min is not None:
+        bounds["gt" if spec.low_open else "ge"] = spec.min
+    if spec.max is not None:
+        bounds["lt" if spec.high_open else "le"] = spec.max
+    kind: Any
+    if spec.kind == "list":
+        kind = list[Annotated[int, Field(**bounds)]]
+        return kind, Field(default=list(spec.default), max_length=MAX_HIDDEN_LAYERS, description=spec.help)
+    if spec.kind == "choice":
+        kind = Literal[spec.choices]  # type: ignore[valid-type]
+        return kind, Field(default=spec.default, description=spec.help)
+    if spec.kind == "pace":   # the lower bound depends on batch_size: TrainConfig.validate checks it
+        kind = Literal[PACES] | Annotated[float, Field(gt=0, le=spec.max)]  # type: ignore[valid-type]
+        return kind, Field(default=spec.default, description=spec.help)
+    kind = int if spec.kind == "int" else float
+    if spec.nullable:
+        kind = kind | None
+    return kind, Field(default=spec.default, description=spec.help, **bounds)
 
-    # strict: `true` is not a learning rate and "30" is not a number of epochs (issue 6).
+
+class _RunConfigBase(BaseModel):
+    # strict: `true` is not a learning rate and "30" is not a number of epochs.
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = Field(
-        default=[16, 16], max_length=MAX_HIDDEN_LAYERS,
-        description=f"at most {MAX_HIDDEN_LAYERS} layers of 1..{MAX_WIDTH} neurons")
-    activation: Literal["sigmoid", "relu"] = "sigmoid"
-    cost: Literal["quadratic", "cross_entropy"] = "quadratic"
-    learning_rate: float = Field(default=3.0, gt=0, le=MAX_LR)
-    schedule: Literal["constant", "cosine", "linear"] = "constant"
-    warmup: float = Field(default=0.0, ge=0, lt=1)
-    momentum: float = Field(default=0.0, ge=0, lt=1)
-    l2: float = Field(default=0.0, ge=0, le=1)
-    batch_size: int = Field(default=10, ge=1, le=N_TRAIN)
-    epochs: int = Field(default=30, ge=1, le=MAX_EPOCHS)
-    seed: int = Field(default=0, ge=0, lt=2**32)
-    train_subset: int | None = Field(default=None, ge=1, le=N_TRAIN)
-    validation_size: int = Field(default=5000, ge=0, le=20_000)
-    label_mode: Literal["real", "shuffled"] = "real"
-    augment: float = Field(default=0.0, ge=0, le=2)
-    average: float = Field(default=0.0, ge=0, le=MAX_AVERAGE,
-                           description="decay of a moving average of the weights that the run shows, "
-                                       "evaluates and keeps (e.g. 0.99); 0 = the weights as trained")
-    name: str | None = Field(default=None, max_length=80, description="a label for people; not an id")
+
+RunConfigIn = create_model(  # type: ignore[call-overload]
+    "RunConfigIn", __base__=_RunConfigBase,
+    __doc__="A run's recipe; every field is optional and defaults to the video's network.",
+    **{name: _field(spec) for name, spec in FIELDS.items()},
+    name=(str | None, Field(default=None, max_length=80, description="a label for people; not an id")),
+    watch=(bool, Field(default=True, description="make this run the studio's watched run (the teacher "
+                                                 "leads); false: start it quietly")))
 
 
-class Progress(BaseModel):
+class RunProgress(BaseModel):
     epoch: float
     epochs: int
     step: int
@@ -71,8 +80,32 @@ class RunOut(BaseModel):
     config: dict[str, Any]
     created: str
     error: str | None
-    progress: Progress
+    progress: RunProgress
     metrics: dict[str, Any] | None
+    pace: str | float = Field(description="the pace now (config.pace is the pace it started with)")
+    warning: dict[str, Any] | None = Field(description="a run that stopped learning says so, or null")
+
+
+class PaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    pace: _field(FIELDS["pace"])[0] = Field(description=FIELDS["pace"].help)  # type: ignore[valid-type]
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    steps: int = Field(default=1, ge=1, le=MAX_STEPS, description=f"mini-batches to take, 1 to {MAX_STEPS}")
+
+
+class StepOut(BaseModel):
+    run: RunOut
+    steps: int
+    examples_seen_before: int
+    examples_seen: int
+    batch_cost_before: float | None = Field(description="the last batch's cost before its update")
+    batch_cost_after: float | None = Field(description="the same batch's cost after it")
+    delta: dict[str, Any] = Field(description="a `weights` message of W1 after - W1 before")
 
 
 class HistoryOut(BaseModel):

@@ -31,6 +31,13 @@ EVAL_SAMPLE = 10_000      # training examples re-scored at each evaluation (trai
 COST_SAMPLE_EVERY = 25
 COST_EMA = 0.25           # weight of each new sample: about the smoothing of 0.1 every 10 steps
 SHUFFLE_BLOCK = 4096      # rows gathered at a time when an epoch's inputs are shuffled
+PROBE_SIZE, PROBE_SEED = 1000, 1000   # the fixed test images measured at every report
+MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 per tenfold
+# The classroom pace: examples per second = CLASSROOM_START + CLASSROOM_GROWTH * examples seen, so
+# examples seen grow as exp(CLASSROOM_GROWTH * t): each tenfold gets the same screen time (about
+# 30 s; docs/performance.md has the measured climb).
+CLASSROOM_START, CLASSROOM_GROWTH = 100.0, 0.078
+PACE_CATCH_UP = 0.05      # seconds of steps a paced run may take in a burst after falling behind
 
 
 class Diverged(Exception):  # noqa: N818 (the name reads as what happened; part of the API)
@@ -55,6 +62,10 @@ class Progress:
     val_accuracy: float | None = None
     train_cost: float | None = None      # on a fixed sample of the training set, with its labels
     train_accuracy: float | None = None
+    probe_cost: float | None = None      # on the fixed PROBE_SIZE test images, fresh at every report
+    probe_accuracy: float | None = None
+    probe_size: int = PROBE_SIZE
+    milestone: bool = False         # made at a log-spaced examples_seen (history keeps these)
     evaluated: bool = False         # True when this report carries fresh evaluation figures
     epoch_end: bool = False
     final: bool = False
@@ -80,6 +91,11 @@ class Prepared:
     sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # of train_idx
     val_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
 
+    @cached_property
+    def probe(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (images, labels) of the probe: the same PROBE_SIZE test images for every run."""
+        return probe_set(self.test_x, self.test_labels)
+
     @property
     def train_x(self) -> np.ndarray:
         """The training images in training-set order (a copy, made on each call)."""
@@ -89,6 +105,31 @@ class Prepared:
     def sample_x(self) -> np.ndarray:
         """The images of the fixed sample of training examples re-scored at each evaluation."""
         return self.images[self.train_idx[self.sample_idx]]
+
+
+def probe_set(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the probe: the first PROBE_SIZE of a seeded permutation of the test set."""
+    rows = np.random.default_rng(PROBE_SEED).permutation(len(labels))[:PROBE_SIZE]
+    return images[rows], labels[rows]
+
+
+def classroom_rate(examples_seen: int) -> float:
+    """Return the classroom pace's examples per second after `examples_seen` examples."""
+    return CLASSROOM_START + CLASSROOM_GROWTH * examples_seen
+
+
+@dataclass
+class StepRequest:
+    """N mini-batches asked of a paused run, and what they did (filled in by the training thread)."""
+
+    steps: int
+    done: threading.Event = field(default_factory=threading.Event)
+    taken: int = 0
+    examples_seen_before: int = 0
+    batch_cost_before: float = math.nan
+    batch_cost_after: float = math.nan
+    w1_before: np.ndarray | None = None
+    error: str | None = None
 
 
 def prepare(config: TrainConfig, data: Mnist) -> Prepared:
@@ -212,17 +253,46 @@ class Trainer:
         self.train_seconds = 0.0
         self.last: Progress | None = None
         self._caller_errstate = np.geterr()
+        # Pace: the loop sleeps on _wake between paced steps; pause, stop, a pace change or a step
+        # request set it, so the sleeper hears them at once. At "full" the loop never looks at it.
+        self._wake = threading.Event()
+        self.pace: str | float = "full"
+        self._due = 0.0                      # when the next paced step may start (perf_counter)
+        self.set_pace(config.pace)
+        self._step_request: StepRequest | None = None
+        self._next_milestone = 0             # examples_seen of the next log-spaced report
 
     # Control, from any thread.
     def pause(self) -> None:
         self._running.clear()
+        self._wake.set()
 
     def resume(self) -> None:
         self._running.set()
+        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()
+        self._wake.set()
+
+    def set_pace(self, pace: str | float) -> None:
+        """Train at `pace`: "full", "classroom" or examples per second (config.pace_problem checks it)."""
+        self.pace = pace
+        self._due = 0.0          # start the new pace from now, not from the old one's schedule
+        self._wake.set()
+
+    def request_steps(self, steps: int) -> StepRequest:
+        """Ask a paused run for exactly `steps` mini-batches; the returned request's `done` is set
+        once they are taken (or `error` says why not). The run stays paused."""
+        request = StepRequest(steps)
+        if not self.paused or self.stopped:
+            request.error = "pause the run first: only a paused run takes single steps"
+            request.done.set()
+            return request
+        self._step_request = request
+        self._wake.set()
+        return request
 
     @property
     def paused(self) -> bool:
@@ -261,6 +331,7 @@ class Trainer:
                     self._last_report = self._last_eval = time.perf_counter()
         finally:
             feeder.close()
+            self._end_step_request("the run ended before taking every step")
         if self.optimizer.averaged is not None:
             self.net.params[...] = self.optimizer.averaged   # the run's model is the average
         self._report(self._rate, evaluate=True, final=True)
@@ -275,9 +346,9 @@ class Trainer:
         example order[k], with its bias input); stop early if asked."""
         m, n = self.config.batch_size, self.steps_per_epoch()
         # Each step reads its mini-batch where it lies, rows that follow each other in x_epoch
-        # (copying them first into a fixed buffer cost ~1 us a step). The targets are gathered once,
-        # in this epoch's order (2.4 MB), each step's block stored transposed: the network reads y.T,
-        # one column per example, and a contiguous operand saves NumPy ~1 us a step.
+        # (copying them first into a fixed buffer costs time at every step). The targets are gathered
+        # once, in this epoch's order (2.4 MB), each step's block stored transposed: the network reads
+        # y.T, one column per example, and a contiguous operand is quicker for NumPy.
         blocks = x_epoch[:n * m].reshape(n, m, -1)    # block i: the inputs of step i
         y_epoch = ys.take(order[:n * m], axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
         self.net.check_input(blocks[0])               # made by the EpochFeeder: checked once an epoch
@@ -285,19 +356,27 @@ class Trainer:
         constant_rate = self.config.schedule == "constant" and self.config.warmup == 0
         rate = self._rate = self._rate_at(self.step)
         # The steps go in runs of 25 at the video's batch of 10, with the bookkeeping (pause, stop,
-        # the cost sample, the clock, the counters) once a run: per step it cost ~3% of the speed.
-        # When steps are big, runs are of one step: a batch of thousands through a wide network can
-        # take seconds a step, and a teacher's Stop must not wait 25 of them.
+        # pace, the cost sample, the clock, the counters) once a run: per step it cost a few percent
+        # of the speed. A run ends early at the next log-spaced report. When steps are big, runs are
+        # of one step: a batch of thousands through a wide network can take seconds a step, and a
+        # teacher's Stop must not wait 25 of them.
         run = COST_SAMPLE_EVERY if m * max(self.net.sizes) <= 20_000 else 1
         t0 = clock()
-        for start in range(0, n, run):
+        start = 0
+        while start < n:
             if not self._running.is_set():
                 self.train_seconds += clock() - t0
-                self._running.wait()
+                start = self._while_paused(blocks, y_epoch, start, step_fn)
                 t0 = clock()
+                continue
             if self._stop.is_set():
                 break
-            end = min(start + run, n)
+            due = -(-(self._next_milestone - self.examples_seen) // m)   # steps to the next report
+            end = min(start + run, n, start + max(due, 1))
+            if self.pace != "full":
+                end = start + self._paced_steps(end - start, m)
+                if end == start:
+                    continue
             try:
                 i = start
                 if not constant_rate:
@@ -316,8 +395,9 @@ class Trainer:
                 self._diverged(f"overflow at step {self.step + i - start} ({exc})")
             self.step += end - start
             self.examples_seen += (end - start) * m
+            start = end
             now = clock()
-            if now - self._last_report >= self.report_seconds:
+            if now - self._last_report >= self.report_seconds or self.examples_seen >= self._next_milestone:
                 self.train_seconds += now - t0
                 evaluate = now - self._last_eval >= self.eval_seconds
                 self._report(rate, evaluate=evaluate)
@@ -325,6 +405,77 @@ class Trainer:
                 if evaluate:
                     self._last_eval = t0
         self.train_seconds += clock() - t0
+
+    def _paced_steps(self, most: int, m: int) -> int:
+        """Return how many of the next `most` mini-batches are due at the run's pace (0: none yet,
+        after sleeping until the next one is due or until woken by pause, stop or a pace change)."""
+        self._wake.clear()
+        pace = self.pace
+        if pace == "full":
+            return most
+        rate = classroom_rate(self.examples_seen) if pace == "classroom" else float(pace)
+        now = time.perf_counter()
+        self._due = max(self._due, now - PACE_CATCH_UP)  # no long bursts after falling behind
+        if self._due > now:
+            self._wake.wait(self._due - now)
+            return 0
+        k = min(most, 1 + int((now - self._due) * rate / m))
+        self._due += k * m / rate
+        return k
+
+    def _while_paused(self, blocks: np.ndarray, y_epoch: np.ndarray, start: int, step_fn) -> int:
+        """Wait while paused, taking the steps a StepRequest asks for; return where the epoch is
+        (== len(blocks) when the requested steps reached its end; the rest follow in the next)."""
+        n = len(blocks)
+        while not self._running.is_set() and not self._stop.is_set() and start < n:
+            self._wake.clear()
+            request = self._step_request
+            if request is None:
+                self._wake.wait()
+                continue
+            start = self._take_steps(request, blocks, y_epoch, start, step_fn)
+        return start
+
+    def _take_steps(self, request: StepRequest, blocks: np.ndarray, y_epoch: np.ndarray, start: int,
+                    step_fn) -> int:
+        """Take the request's remaining steps (as far as this epoch goes); return the next step's index."""
+        m, net = self.config.batch_size, self.net
+        if request.taken == 0:
+            request.examples_seen_before = self.examples_seen
+            request.w1_before = net.W[0].copy()
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                while request.taken < request.steps and start < len(blocks):
+                    last = request.taken == request.steps - 1
+                    x, y = blocks[start][:, :-1] / net.input_scale, y_epoch[start].T
+                    if last:
+                        request.batch_cost_before = self._batch_cost(x, y)
+                    rate = self._rate = self._rate_at(self.step)
+                    out = step_fn(blocks[start], y_epoch[start], rate)
+                    if last:
+                        self._sample_cost(out, y)
+                        request.batch_cost_after = self._batch_cost(x, y)
+                    request.taken += 1
+                    start += 1
+                    self.step += 1
+                    self.examples_seen += m
+            except FloatingPointError as exc:
+                self._end_step_request(f"training diverged ({exc})")
+                self._diverged(f"overflow at step {self.step} ({exc})")
+        if request.taken == request.steps:
+            self._report(self._rate, evaluate=False)
+            self._last_report = time.perf_counter()
+            self._end_step_request(None)
+        return start
+
+    def _batch_cost(self, x: np.ndarray, y: np.ndarray) -> float:
+        return float(self.net.cost.fn(self.net.forward(x)[-1], y).sum()) / len(y)
+
+    def _end_step_request(self, error: str | None) -> None:
+        request, self._step_request = self._step_request, None
+        if request is not None:
+            request.error = error
+            request.done.set()
 
     def _sample_cost(self, out: np.ndarray, y: np.ndarray) -> None:
         cost = float(self.net.cost.fn(out, y).sum()) / len(y)  # sum: .mean() costs ~5 us more
@@ -358,8 +509,14 @@ class Trainer:
         elif self.last is not None:  # carry the latest figures forward, so every report is complete
             figures = {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
                                                           "val_accuracy", "train_cost", "train_accuracy")}
+        with np.errstate(all="ignore"):
+            figures["probe_cost"], figures["probe_accuracy"] = snapshot.evaluate(*self.data.probe)
+        milestone = self.examples_seen >= self._next_milestone
+        if milestone:
+            m = self.config.batch_size
+            self._next_milestone = max(int(self.examples_seen * MILESTONE_GROWTH), self.examples_seen + m)
         steps_per_epoch = max(self.steps_per_epoch(), 1)
-        self.last = Progress(
+        self.last = Progress(milestone=milestone,
             step=self.step, epoch=self.step / steps_per_epoch, examples_seen=self.examples_seen,
             batch_cost=self.batch_cost, learning_rate=rate,
             examples_per_second=self.examples_seen / self.train_seconds if self.train_seconds else 0.0,

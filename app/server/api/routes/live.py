@@ -1,4 +1,5 @@
-"""WS /api/runs/{id}/live: metrics, first-layer weights and this client's activations, live."""
+"""WS /api/runs/{id}/live: metrics, weights, the network picture, this client's activations and the
+studio's watched run, live."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from app.imaging import EmptyDrawingError, ImageError, decode_data_url, pixels_to_input
 from app.server.api.routes.predict import check_json_size, image_input
 from app.server.encode import dumps, valid_neurons
-from app.server.live import Client
+from app.server.live import Client, studio_message
 from app.server.runs import clean_metrics
 
 router = APIRouter(tags=["live"])
@@ -28,6 +29,7 @@ async def live(websocket: WebSocket, run_id: str) -> None:
         await websocket.close(code=4404, reason=f"no run {run_id}"[:120])
         return
     client = Client(websocket, run)
+    client.outbox.put("studio", studio_message(state.runs))
     client.outbox.put("status", dumps({"type": "status", "run": run.to_dict()}))
     if run.latest is not None:
         client.outbox.put("metrics", dumps({"type": "metrics", **clean_metrics(run.latest)}))

@@ -1,16 +1,20 @@
-"""Training runs: create, list, inspect, pause/resume/stop, save as a model, delete, follow as SSE."""
+"""Training runs: create, list, inspect, pause/resume/stop, pace and step, save as a model, delete,
+follow as SSE."""
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import StreamingResponse
 
+from app.server.encode import weights_message
 from app.server.events import metrics_events
 from app.server.runs import Run, RunStateError
-from app.server.schemas import HistoryOut, ModelInfo, RunConfigIn, RunOut, SaveIn
+from app.server.schemas import HistoryOut, ModelInfo, PaceIn, RunConfigIn, RunOut, SaveIn, StepIn, StepOut
 from app.server.security import TEACHER_ERRORS, teacher
 from app.training.config import TrainConfig
 
@@ -34,9 +38,9 @@ def get_run(request: Request, run_id: str) -> Run:
 @router.post("", status_code=201, response_model=RunOut, dependencies=TEACHER, responses=AUTH)
 def create_run(request: Request, body: RunConfigIn) -> dict[str, Any]:
     """Queue a training run (it starts at once if fewer than the allowed number are training)."""
-    fields = body.model_dump(exclude={"name"})
+    fields = body.model_dump(exclude={"name", "watch"})
     try:
-        run = request.app.state.runs.create(TrainConfig(**fields), name=body.name)
+        run = request.app.state.runs.create(TrainConfig(**fields), name=body.name, watch=body.watch)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return run.to_dict()
@@ -81,6 +85,39 @@ def stop_run(request: Request, run_id: str) -> dict[str, Any]:
     return _control(request, run_id, "stop")
 
 
+@router.post("/{run_id}/pace", response_model=RunOut, responses={**CONFLICT, **AUTH}, dependencies=TEACHER)
+def pace_run(request: Request, run_id: str, body: PaceIn) -> dict[str, Any]:
+    """Change how fast a queued, running or paused run trains: "full", "classroom" or examples/s."""
+    get_run(request, run_id)
+    try:
+        return request.app.state.runs.set_pace(run_id, body.pace).to_dict()
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except RunStateError as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post("/{run_id}/step", response_model=StepOut, responses={**CONFLICT, **AUTH}, dependencies=TEACHER)
+def step_run(request: Request, run_id: str, body: StepIn | None = None) -> dict[str, Any]:
+    """Take exactly `steps` mini-batches of a paused run (it stays paused) and say what they changed."""
+    get_run(request, run_id)
+    steps = body.steps if body is not None else 1
+    try:
+        run, done = request.app.state.runs.step(run_id, steps)
+    except RunStateError as exc:
+        raise HTTPException(409, str(exc)) from None
+    latest = run.latest
+    assert latest is not None and done.w1_before is not None
+    net = latest.snapshot
+    neurons = tuple(range(min(net.sizes[1], 16)))
+    delta = net.copy()
+    delta.W[0][...] -= done.w1_before
+    return {"run": run.to_dict(), "steps": done.taken, "examples_seen_before": done.examples_seen_before,
+            "examples_seen": latest.examples_seen, "batch_cost_before": _finite(done.batch_cost_before),
+            "batch_cost_after": _finite(done.batch_cost_after),
+            "delta": json.loads(weights_message(delta, latest.step, neurons))}
+
+
 @router.post("/{run_id}/save", status_code=201, response_model=ModelInfo, responses={**CONFLICT, **AUTH},
              dependencies=TEACHER)
 def save_run(request: Request, run_id: str, body: SaveIn) -> dict[str, Any]:
@@ -120,6 +157,10 @@ def follow_run(request: Request, run_id: str) -> StreamingResponse:
     run = get_run(request, run_id)
     return StreamingResponse(metrics_events(request, run), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def _now() -> str:
