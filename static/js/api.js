@@ -25,6 +25,7 @@ async function call(method, path, body) {
     const text = Array.isArray(detail) ? detail.map((d) => `${d.loc?.at(-1) ?? ""}: ${d.msg}`).join("; ") : detail;
     const err = new Error(text || `${method} ${path} failed (${res.status})`);
     err.status = res.status;
+    err.detail = detail;   // FastAPI's 422 list names the field (loc) that was refused
     throw err;
   }
   return data;
@@ -42,9 +43,21 @@ export const api = {
   save: (id, name) => call("POST", `/api/runs/${enc(id)}/save`, { name }),
   deleteRun: (id) => call("DELETE", `/api/runs/${enc(id)}`),   // 204: resolves to null
   deleteModel: (name) => call("DELETE", `/api/models/${enc(name)}`),
-  /** target: {model: NAME} or {run: ID}; pixels: 784 numbers in 0..1. */
+  runConfig: () => call("GET", "/api/run-config"),
+  pace: (id, pace) => call("POST", `/api/runs/${enc(id)}/pace`, { pace }),
+  step: (id, steps = 1) => call("POST", `/api/runs/${enc(id)}/step`, { steps }),
+  studio: () => call("GET", "/api/studio"),
+  setWatched: (id) => call("PUT", "/api/studio", { watched: id }),
+  network: (id, snapshot) => call("GET", `/api/runs/${enc(id)}/network${snapshot === undefined ? "" : `?snapshot=${snapshot}`}`),
+  neuron: (id, layer, index, snapshot) => call("GET", `/api/runs/${enc(id)}/neuron?layer=${layer}&index=${index}` +
+    (snapshot === undefined ? "" : `&snapshot=${snapshot}`)),
+  snapshots: (id) => call("GET", `/api/runs/${enc(id)}/snapshots`),
+  snapshotWeights: (id, index, neurons) =>
+    call("GET", `/api/runs/${enc(id)}/snapshots/${index}/weights?neurons=${neurons.join(",")}`),
+  /** target: {model: NAME} or {run: ID, snapshot?: INDEX}; pixels: 784 numbers in 0..1. */
   predict: (target, pixels) => {
-    const query = target.model ? `model=${enc(target.model)}` : `run=${enc(target.run)}`;
+    const query = target.model ? `model=${enc(target.model)}`
+      : `run=${enc(target.run)}${target.snapshot === undefined ? "" : `&snapshot=${target.snapshot}`}`;
     return call("POST", `/api/predict?${query}`, { pixels: Array.from(pixels, (v) => Math.round(v * 1000) / 1000) });
   },
 };

@@ -2,15 +2,34 @@
 // stop, the run picker, saving a run as a model, deleting an ended run, and the status line.
 
 import { teacherToken } from "./api.js";
-import { configFrom, statusParts } from "./lib/run-config.js";
+import { configFrom, statusParts, suggestedFor } from "./lib/run-config.js";
 
 const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"], interrupted: ["resume"] };
 const ACTIVE = ["queued", "running", "paused"];   // the server refuses to delete these (stop first)
 
 /** Return the run config of the form (docs/api.md), or throw an Error naming the bad field. */
-export function readConfig(form) {
+export function readConfig(form, spec = null) {
   const data = new FormData(form);
-  return configFrom((key) => data.get(key));
+  return configFrom((key) => data.get(key), spec);
+}
+
+/** Give the form the server's bounds, choices and defaults (GET /api/run-config), so it never offers what is refused. */
+export function applySpec(form, spec) {
+  for (const [name, f] of Object.entries(spec?.fields ?? {})) {
+    const el = form.elements.namedItem(name);
+    if (!el || !("value" in el)) continue;
+    if (el.tagName === "SELECT" && Array.isArray(f.choices) && f.choices.length) {
+      const labels = new Map([...el.options].map((o) => [o.value, o.textContent]));
+      el.replaceChildren(...f.choices.map((c) => new Option(labels.get(String(c)) ?? String(c).replaceAll("_", " "), String(c))));
+    }
+    if (el.type === "number") {
+      if (Number.isFinite(f.min)) el.min = String(f.min);
+      if (Number.isFinite(f.max)) el.max = String(f.max);
+    }
+    if (f.help) el.closest("label")?.setAttribute("title", f.help);
+    const d = f.default;
+    if (d !== undefined && d !== null) el.value = Array.isArray(d) ? d.join(",") : String(d);
+  }
 }
 
 export class RunControls {
@@ -22,10 +41,19 @@ export class RunControls {
     this.picker = root.querySelector("#run-picker");
     this.message = root.querySelector("#run-message");
     this.run = null;
-    root.querySelector("#run-form").addEventListener("submit", (e) => {
+    this.spec = null;
+    const form = root.querySelector("#run-form");
+    form.addEventListener("submit", (e) => {
       e.preventDefault();
-      this.attempt(() => handlers.start(readConfig(e.target)), "Run started.");
+      this.attempt(() => handlers.start(readConfig(e.target, this.spec)), "Run started.");
     });
+    // The learning rate follows the chosen activation and cost (the server's suggestion).
+    for (const name of ["activation", "cost"]) {
+      form.elements.namedItem(name).addEventListener("change", () => {
+        const s = suggestedFor(this.spec, form.elements.namedItem("activation").value, form.elements.namedItem("cost").value);
+        if (Number.isFinite(s.learning_rate)) form.elements.namedItem("learning_rate").value = String(s.learning_rate);
+      });
+    }
     for (const b of root.querySelectorAll("[data-action]")) {
       b.addEventListener("click", () => this.attempt(() => handlers.action(b.dataset.action)));
     }
@@ -44,6 +72,12 @@ export class RunControls {
     token.value = teacherToken.get();
     token.addEventListener("change", () => teacherToken.set(token.value.trim()));
     this.picker.addEventListener("change", () => this.attempt(() => handlers.pick(this.picker.value)));
+  }
+
+  /** spec: GET /api/run-config (or null: the form keeps its own bounds). */
+  setSpec(spec) {
+    this.spec = spec;
+    if (spec) applySpec(this.root.querySelector("#run-form"), spec);
   }
 
   async attempt(fn, okText = "") {

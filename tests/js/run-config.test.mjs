@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { configFrom, statusParts } from "../../static/js/lib/run-config.js";
+import { configFrom, defaultOf, paceChoices, paceWords, statusParts, suggestedFor } from "../../static/js/lib/run-config.js";
 
 const read = (rel) => readFileSync(new URL(`../../${rel}`, import.meta.url), "utf8");
 
@@ -58,4 +58,49 @@ test("the status line says state, epoch, examples, speed and accuracy", () => {
   assert.deepEqual(statusParts(null), ["no run", []]);
   assert.equal(statusParts({ ...run, name: "r2" })[1][0], "run r2");
   assert.ok(statusParts({ ...run, status: "diverged", error: "cost became NaN" })[1].includes("cost became NaN"));
+});
+
+// The shape GET /api/run-config answers (docs/api.md); the bounds here are made up for the test.
+const SPEC = {
+  fields: {
+    hidden: { type: "list", default: [16, 16], min: 1, max: 64, max_length: 3 },
+    activation: { type: "choice", default: "sigmoid", choices: ["sigmoid", "relu"] },
+    learning_rate: { type: "float", default: 3, min: 0, max: 10, exclusive: { min: true, max: false } },
+    batch_size: { type: "int", default: 10, min: 1, max: 600 },
+    pace: { type: "pace", default: "full", min: 20, max: 1e6 },
+  },
+  suggested: { "sigmoid/quadratic": { learning_rate: 3 }, "relu/cross_entropy": { learning_rate: 0.1 } },
+};
+const fromSpec = (over = {}) => configFrom((k) => ({ ...FORM, ...over })[k] ?? null, SPEC);
+
+test("the server's bounds are the form's bounds, and the error names the field", () => {
+  assert.equal(fromSpec().learning_rate, 3);
+  assert.throws(() => fromSpec({ learning_rate: "50" }), (e) => e.field === "learning_rate" && /above 0 and up to 10/.test(e.message));
+  assert.throws(() => fromSpec({ learning_rate: "0" }), (e) => e.field === "learning_rate");
+  assert.equal(fromSpec({ learning_rate: "10" }).learning_rate, 10);
+  assert.throws(() => fromSpec({ hidden: "100" }), (e) => e.field === "hidden" && /1 to 64/.test(e.message));
+  assert.throws(() => fromSpec({ hidden: "1,2,3,4" }), (e) => e.field === "hidden" && /1 to 3 sizes/.test(e.message));
+  assert.throws(() => fromSpec({ activation: "tanh" }), (e) => e.field === "activation");
+  assert.equal(fromForm({ learning_rate: "50" }).learning_rate, 50, "without a spec the server decides");
+});
+
+test("the learning rate follows the activation and cost the server suggests", () => {
+  assert.deepEqual(suggestedFor(SPEC, "relu", "cross_entropy"), { learning_rate: 0.1 });
+  assert.deepEqual(suggestedFor(SPEC, "relu", "quadratic"), {});
+  assert.deepEqual(suggestedFor(null, "relu", "cross_entropy"), {});
+  assert.equal(defaultOf(SPEC, "batch_size", 1), 10);
+  assert.equal(defaultOf(null, "batch_size", 1), 1);
+});
+
+test("pace choices start at one mini-batch a second and stay within the server's bounds", () => {
+  const choices = paceChoices(10, SPEC);
+  assert.equal(choices[0].value, "classroom");
+  assert.equal(choices.at(-1).value, "full");
+  const numbers = choices.map((c) => c.value).filter((v) => typeof v === "number");
+  assert.ok(!numbers.includes(10), "10 examples/s is under the server's minimum of 20");
+  assert.ok(numbers.every((v) => v >= 20 && v % 10 === 0));
+  assert.equal(paceChoices(10)[1].value, 10, "one batch a second when the server sets no minimum");
+  assert.match(paceChoices(10)[1].label, /1 batch a second/);
+  assert.equal(paceWords("full"), "full speed");
+  assert.equal(paceWords(2500), "2,500 examples/s");
 });
