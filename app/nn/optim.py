@@ -10,7 +10,8 @@ from functools import partial
 
 import numpy as np
 
-from .network import Network, Step
+from . import fast
+from .network import Network
 
 SCHEDULES = ("constant", "cosine", "linear")
 
@@ -52,10 +53,10 @@ class SGD:
         self.grad = np.zeros_like(net.params)
         self.gradient_scale = net.cost.gradient_scale
         self._step: tuple | None = None             # (batch size, its compiled step): step_function()
-        # 0-d arrays of the parameters' dtype: NumPy converts a Python float on every call (~1 us)
+        # 0-d arrays of the parameters' dtype: NumPy would convert a Python float at every call
         self.momentum_0d, self.eta = np.array(momentum, net.dtype), np.array(learning_rate, net.dtype)
-        params, step = net.params, self.grad   # backpropagation hands back the step itself: see step()
-        # The update's calls, bound once to their arrays (as the network binds its step's calls).
+        params, step = net.params, self.grad   # the fast step hands back the update itself: see _compile
+        # The update's calls, bound once to their arrays (as fast.py binds the gradient's calls).
         self._update: list = []
         if l2:
             # weight decay: the gradient of (l2/2) |w|^2 is l2 * w, so the step gains -eta l2 w
@@ -109,7 +110,7 @@ class SGD:
         eta = self.learning_rate if learning_rate is None else learning_rate
         return self.step_function(len(x_aug))(x_aug, y.T, eta)
 
-    def step_function(self, batch: int) -> Step:
+    def step_function(self, batch: int) -> fast.Step:
         """Return step() for mini-batches of `batch` examples as a function (x_aug, y_t, rate) ->
         outputs that checks nothing (x_aug must have passed net.check_input(); y_t is y.T): the
         training loop's step."""
@@ -117,8 +118,8 @@ class SGD:
             self._step = (batch, self._compile(batch))
         return self._step[1]
 
-    def _compile(self, batch: int) -> Step:
-        gradient = self.net.gradient_function(batch, self.grad)
+    def _compile(self, batch: int) -> fast.Step:
+        gradient = fast.gradient_step(self.net, batch, self.grad)
         update, minus_gradient_scale = tuple(self._update), -self.gradient_scale
         l2, eta_0d = self.l2, self.eta
 
