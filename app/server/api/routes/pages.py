@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,6 +19,13 @@ def index(request: Request, model: str = "", run: str = "") -> Response:
     if not (request.app.state.settings.templates_dir / "index.html").is_file():
         return HTMLResponse(PLACEHOLDER)
     return templates.TemplateResponse(request, "index.html", {"model": model, "run": run})
+
+
+# Browsers ask for /favicon.ico on every page that names no icon; without it each page logs a 404.
+@router.api_route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon(request: Request) -> FileResponse:
+    return FileResponse(request.app.state.settings.static_dir / "favicon.ico", media_type="image/x-icon",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 # Swagger UI sets styles inline and draws its icons as data: SVGs; its scripts are all files.
