@@ -26,8 +26,11 @@ MANY_VALLEYS = TrainConfig(hidden=[16, 16], learning_rate=3.0, batch_size=10, ep
                            train_subset=20_000, validation_size=0)
 # Lesson 8's timeline: the video's network on all the training data, recorded from its first step.
 TIMELINE = TrainConfig(hidden=[16, 16], learning_rate=3.0, batch_size=10, epochs=10, seed=0)
-# Lesson 8: a wider first layer, for its weight maps beside the default network's.
-WIDE = TrainConfig(hidden=[100], learning_rate=3.0, batch_size=10, epochs=3, seed=0,
+# Lesson 8: a wider first layer, for its weight maps beside the default network's. Its rate is lower
+# than the video's 3.0: with 100 sigmoid neurons feeding each output, a step of 3.0 on the quadratic
+# cost (whose slope is 2(a - y)) drives every output towards 0 within the first steps; there the
+# sigmoid is flat, the quadratic cost's gradient vanishes with it, and the run never leaves chance.
+WIDE = TrainConfig(hidden=[100], learning_rate=1.0, batch_size=10, epochs=3, seed=0,
                    train_subset=20_000, validation_size=0)
 
 
