@@ -3,6 +3,7 @@ hoped-for maps, and the timeline endpoints against a real (small, quick) trainin
 
 from __future__ import annotations
 
+import threading
 import time
 from types import SimpleNamespace
 
@@ -56,7 +57,7 @@ def fake_progress(step: int, net: Network):
 def test_recorder_keeps_new_frames_and_thins_evenly():
     net = Network([784, 16, 10], seed=0)
     run = SimpleNamespace(id="r1", latest=None, ended=False)
-    rec = Recorder(run, neurons=4, period=0.05, max_frames=8, initial=net)
+    rec = Recorder(run, neurons=4, period=0.05, max_frames=8, initial=net, follow=True)
     for step in range(1, 20):
         run.latest = fake_progress(step, net)
         rec.sample()
@@ -68,6 +69,7 @@ def test_recorder_keeps_new_frames_and_thins_evenly():
     assert frames[0].maps.shape == (4, 784) and frames[0].maps.dtype == np.float16
     assert np.allclose(frames[0].maps, net.W[0][:4], atol=1e-3)
     run.ended = True
+    assert rec.thread is not None
     rec.thread.join(timeout=5)
     assert not rec.thread.is_alive(), "the recorder stops when its run ends"
 
@@ -115,3 +117,22 @@ def test_timeline_of_a_real_run(client):
     assert live["model"]["kind"] == "run" and live["model"]["step"] == final["step"]
     weights = client.get("/api/lessons/weights", params={"run": run["id"], "neurons": 4}).json()
     assert weights["neurons"] == [0, 1, 2, 3] and weights["model"]["kind"] == "run"
+
+
+def test_anonymous_timeline_readers_start_no_threads(client):
+    """Asking for the timelines of many active runs starts no thread, and keeps few recorders."""
+    from app.server.api.routes.lesson_runs import MAX_RECORDERS
+
+    config = TrainConfig(epochs=50, train_subset=2000, validation_size=0, seed=9).to_dict()
+    ids = [client.post("/api/runs", json={**config, "seed": 100 + k}).json()["id"] for k in range(12)]
+    try:
+        for run_id in ids:
+            assert client.get("/api/lessons/timeline", params={"run": run_id}).status_code == 200
+        timeline_threads = [t.name for t in threading.enumerate() if t.name.startswith("timeline-")]
+        assert timeline_threads == []
+        assert len(client.app.state.lesson_recorders) == MAX_RECORDERS
+        # the newest asked-for stay; the first ones asked for were dropped
+        assert set(client.app.state.lesson_recorders) == set(ids[-MAX_RECORDERS:])
+    finally:
+        for run_id in ids:
+            client.post(f"/api/runs/{run_id}/stop")

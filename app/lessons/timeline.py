@@ -1,9 +1,11 @@
 """A run's first-layer weights over time, recorded while it trains, for a timeline slider.
 
-The run manager keeps only each run's newest snapshot, so a Recorder samples it every `period`
-seconds (the manager publishes about every 0.1 s) in its own thread until the run ends. Frames are
-the first `neurons` maps in float16 (about 25 KB each); past `max_frames`, every other frame is
-dropped, so the whole run stays covered.
+The run manager keeps only each run's newest snapshot, so a Recorder samples it. A recorder that
+follows its run (the teacher asked to record it) samples every `period` seconds in its own thread
+until the run ends; any other recorder owns no thread and samples only when someone asks for its
+frames, so anonymous readers can never make the server start threads. Frames are the first
+`neurons` maps in float16 (about 25 KB each); past `max_frames`, every other frame is dropped, so
+the whole run stays covered.
 """
 
 from __future__ import annotations
@@ -27,16 +29,29 @@ class Frame:
 
 class Recorder:
     def __init__(self, run: Any, neurons: int = 16, period: float = 0.1, max_frames: int = 240,
-                 initial: Network | None = None):
-        """Sample `run` (anything with .latest Progress and .ended) until it ends. `initial`: the
-        network before its first step, recorded as frame 0 (the run only publishes after training)."""
+                 initial: Network | None = None, follow: bool = False):
+        """Record `run` (anything with .latest Progress and .ended): in a thread until it ends when
+        `follow`, else at each sample(). `initial`: the network before its first step, recorded as
+        frame 0 (the run only publishes after training)."""
         self.run, self.neurons, self.period, self.max_frames = run, neurons, period, max_frames
         self._frames: list[Frame] = []
         if initial is not None:
             self._frames.append(Frame(0, 0.0, None, initial.W[0][:neurons].astype(np.float16)))
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        name = f"timeline-{getattr(run, 'id', '?')}"
+        self.thread: threading.Thread | None = None
+        if follow:
+            self.follow()
+
+    @property
+    def following(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def follow(self) -> None:
+        """Sample in a thread of its own until the run ends (no-op if already following)."""
+        if self.following or self._stop.is_set():
+            return
+        name = f"timeline-{getattr(self.run, 'id', '?')}"
         self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
 

@@ -109,10 +109,12 @@ def ideal() -> dict[str, Any]:
 
 
 _recorders_lock = threading.Lock()
+MAX_RECORDERS = 8   # about 6 MB of frames each at most; the least recently asked-for goes first
 
 
-def recorder_for(request: Request, run_id: str) -> Recorder:
-    """Return the timeline recorder of a run, starting one the first time anyone asks."""
+def recorder_for(request: Request, run_id: str, follow: bool = False) -> Recorder:
+    """Return the timeline recorder of a run, making one the first time anyone asks. Only `follow`
+    (the teacher's POST) gives it a sampling thread; readers' recorders sample when read."""
     try:
         run = request.app.state.runs.get(run_id)
     except KeyError as exc:
@@ -121,23 +123,29 @@ def recorder_for(request: Request, run_id: str) -> Recorder:
         state = request.app.state
         if not hasattr(state, "lesson_recorders"):
             state.lesson_recorders = {}
-        recorders = state.lesson_recorders
+        recorders: dict[str, Recorder] = state.lesson_recorders
         for gone in set(recorders) - {r.id for r in state.runs.list()}:
-            del recorders[gone]   # a deleted run's frames go with it
-        recorder = recorders.get(run_id)
+            recorders.pop(gone).stop()   # a deleted run's frames go with it
+        recorder = recorders.pop(run_id, None)   # re-inserted below: the dict is oldest-asked first
         if recorder is None or recorder.run is not run:
             # Not trained yet: its starting weights are the config's seeded initialisation, the
             # very network the trainer is about to build, so the replay can begin at step 0.
             cfg, initial = run.config, None
             if run.latest is None:
                 initial = Network(cfg.sizes, cfg.activation, cfg.cost, seed=cfg.seed)
-            recorder = recorders[run_id] = Recorder(run, initial=initial)
+            recorder = Recorder(run, initial=initial)
+        recorders[run_id] = recorder
+        while len(recorders) > MAX_RECORDERS:
+            recorders.pop(next(iter(recorders))).stop()
+    if follow:
+        recorder.follow()
     return recorder
 
 
 @router.get("/api/lessons/timeline")
 def timeline(request: Request, run: str = Query(..., description="the run to replay")) -> dict[str, Any]:
-    """Return the frames recorded so far of a run's first-layer maps (recording starts on first ask)."""
+    """Return the frames recorded so far of a run's first-layer maps. Recording starts on first ask
+    and, unless the teacher recorded the run (POST /api/lessons/runs/timeline), samples only when asked."""
     recorder = recorder_for(request, run)
     recorder.sample()
     frames = recorder.frames()
@@ -163,5 +171,5 @@ def start_timeline_run(request: Request) -> dict[str, Any]:
     """Return lesson 8's timeline run (the default network, 10 epochs), starting it and its
     recorder if needed, so the replay covers it from the first step."""
     found = ensure_runs(request, {"timeline": exp.TIMELINE}, "hidden neurons", create=True)
-    recorder_for(request, found["runs"]["timeline"]["id"])
+    recorder_for(request, found["runs"]["timeline"]["id"], follow=True)
     return found
