@@ -82,3 +82,46 @@ def largest_nudges(net: Network, grad: Network, k: int = 12) -> list[Nudge]:
         nudges.append(Nudge("bias" if is_bias else "weight", layer, neuron, -1 if is_bias else col,
                             float(grad.params[flat]), float(net.params[flat])))
     return nudges
+
+
+def flat_parameters(net: Network) -> np.ndarray:
+    """Return every weight and bias in one vector (float64), layer by layer and neuron by neuron:
+    a neuron's incoming weights, then its bias (the order the gradient column is drawn in)."""
+    return np.concatenate([np.hstack([np.asarray(W, np.float64), np.asarray(b, np.float64)[:, None]]).ravel()
+                           for W, b in zip(net.W, net.b, strict=True)])
+
+
+@dataclass(frozen=True)
+class Column:
+    gradient: np.ndarray   # (k,) dC/dp for the parameters shown
+    value: np.ndarray      # (k,) the parameters themselves
+    index: np.ndarray      # (k,) their place in flat_parameters order
+    total: int             # how many parameters the network has
+
+
+def gradient_column(net: Network, grad: Network, limit: int) -> Column:
+    """Return the whole gradient in network order when the network has at most `limit` parameters
+    (the video's has 13,002), else the `limit` entries of largest |gradient|, largest first."""
+    g, v = flat_parameters(grad), flat_parameters(net)
+    if g.size <= limit:
+        index = np.arange(g.size)
+    else:
+        index = np.argsort(-np.abs(g), kind="stable")[:limit]
+    return Column(g[index], v[index], index, int(g.size))
+
+
+@dataclass(frozen=True)
+class Step:
+    learning_rate: float
+    before: ExampleCost
+    after: ExampleCost
+
+
+def one_step(net: Network, grad: Network, image: np.ndarray, label: int, learning_rate: float) -> Step:
+    """Return this example's cost before and after one gradient-descent step on it alone: every
+    weight and bias moves by -learning_rate times its own gradient, in proportion to it."""
+    moved = Network(net.sizes, net.activation.name, net.cost.name, dtype=np.float64)
+    for k in range(len(net.W)):
+        moved.W[k][...] = np.asarray(net.W[k], np.float64) - learning_rate * grad.W[k]
+        moved.b[k][...] = np.asarray(net.b[k], np.float64) - learning_rate * grad.b[k]
+    return Step(learning_rate, example_cost(net, image, label), example_cost(moved, image, label))

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readSettings, writeSettings } from "../../static/js/lessons/query.js";
 import { keyToSource, readSource, sourceKey } from "../../static/js/lessons/source.js";
-import { describeNudge } from "../../static/js/lessons/nudge-list.js";
+import { nudgeArrow, paramName } from "../../static/js/lessons/gradient-column.js";
+import { plainWords } from "../../static/js/lessons/plain-words.js";
 import { logScale } from "../../static/js/lessons/plot.js";
 
 const SPEC = {
@@ -39,12 +40,25 @@ test("the network source round-trips through the picker's keys and the URL", () 
   assert.deepEqual(readSource("?fresh=-1"), {});
 });
 
-test("nudges are described by where they sit", () => {
-  assert.equal(describeNudge({ kind: "weight", layer: 0, neuron: 4, source: 300, pixel: { row: 10, col: 20 } }),
-    "weight pixel (10, 20) → hidden layer 1, neuron 5");
-  assert.equal(describeNudge({ kind: "bias", layer: 2, neuron: 7, source: -1 }), "bias of output 7");
-  assert.equal(describeNudge({ kind: "weight", layer: 1, neuron: 0, source: 15 }),
-    "weight hidden layer 1, neuron 16 → hidden layer 2, neuron 1");
+test("every one of the video's 13,002 parameters is named where it sits", () => {
+  const sizes = [784, 16, 16, 10];
+  assert.equal(paramName(0, sizes), "pixel (0, 0) → h1 #1");
+  assert.equal(paramName(784, sizes), "bias of h1 #1");
+  assert.equal(paramName(785 + 300, sizes), "pixel (10, 20) → h1 #2");
+  assert.equal(paramName(16 * 785, sizes), "h1 #1 → h2 #1");
+  assert.equal(paramName(16 * 785 + 16 * 17 + 16, sizes), "bias of out 0");
+  assert.equal(paramName(13_001, sizes), "bias of out 9");
+  assert.equal(paramName(13_002, sizes), "parameter 13002");
+  assert.deepEqual([nudgeArrow(-0.2), nudgeArrow(0.1), nudgeArrow(0)], ["↑", "↓", "·"]);
+});
+
+test("the server's validation errors come out in plain words", () => {
+  const detail = [{ loc: ["query", "learning_rate"], msg: "Input should be less than or equal to 10" }];
+  assert.equal(plainWords(detail), "The learning rate can be at most 10.");
+  assert.equal(plainWords([{ loc: ["query", "x"], msg: "Input should be a valid number, unable to parse string" }]),
+    "The x must be a number.");
+  assert.equal(plainWords("run r9 has not produced weights yet"), "run r9 has not produced weights yet");
+  assert.equal(plainWords(undefined), "");
 });
 
 test("the log-scale slider maps its ends and round-trips", () => {

@@ -28,6 +28,7 @@ function show(data) {
   if (settings.mode === "test") preview.update(data.input);
   $("#example-label").textContent = String(data.label);
   $("#example-digit").textContent = String(data.digit);
+  picker.shown(data.model);
   document.body.dataset.loaded = "1";
 }
 

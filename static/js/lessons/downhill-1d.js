@@ -14,6 +14,8 @@ const STEP_MS = 90;
 const settings = readSettings(window.location.search, SPEC);
 let curve = null;
 let balls = [];   // {x0, path, shown, colour}
+let aim = null;   // where the keyboard will drop the next ball (null until an arrow key is pressed)
+const AIM_STEP = 0.1;
 
 const plot = new Plot($("#plot-1d"), { x: [-5, 5], y: [0, 8] }, () => draw(), 12);
 
@@ -30,6 +32,33 @@ function draw() {
   curve.x.forEach((x, i) => { const [px, py] = plot.toPx(x, curve.f[i]); i ? ctx.lineTo(px, py) : ctx.moveTo(px, py); });
   ctx.stroke();
   for (const b of balls) drawBall(b, lw);
+  if (aim !== null) drawAim(lw);
+}
+
+/** A dashed line where Enter will drop the ball. */
+function drawAim(lw) {
+  const { ctx, height } = plot;
+  const [px] = plot.toPx(aim, 0);
+  ctx.save();
+  ctx.setLineDash([lw * 3, lw * 3]);
+  ctx.strokeStyle = "#101418";
+  ctx.lineWidth = lw;
+  ctx.beginPath(); ctx.moveTo(px, 0); ctx.lineTo(px, height); ctx.stroke();
+  ctx.restore();
+}
+
+/** The curve from the keyboard: arrows move the aim (Shift: further), Enter or Space drops a ball. */
+function onKey(e) {
+  const dir = { ArrowLeft: -1, ArrowRight: 1, ArrowDown: -1, ArrowUp: 1 }[e.key];
+  if (dir) {
+    e.preventDefault();
+    aim = Math.max(-5, Math.min(5, (aim ?? 0) + dir * AIM_STEP * (e.shiftKey ? 5 : 1)));
+    $("#aim").textContent = `Enter drops a ball at x = ${aim.toFixed(2)}`;
+    draw();
+  } else if ((e.key === "Enter" || e.key === " ") && aim !== null) {
+    e.preventDefault();
+    drop(aim).then(remember);
+  }
 }
 
 function drawBall(b, lw) {
@@ -115,6 +144,7 @@ async function start() {
     const [x] = plot.fromEvent(e);
     if (x >= -5 && x <= 5) drop(x).then(remember);
   });
+  plot.canvas.addEventListener("keydown", onKey);
   $("#clear-balls").addEventListener("click", () => { balls = []; remember(); draw(); });
   for (const x0 of settings.x ? settings.x.split(",").map(Number) : []) await drop(x0, false);
   draw();

@@ -1,20 +1,24 @@
-// Lesson 3: a cost surface over two inputs. The surface, the gradient under the pointer and each
-// descent path come from the server (app/lessons/landscape.py); this module draws them.
+// Lesson 3: a cost surface over two inputs, as a map and in 3-D. The surface, the gradient under the
+// pointer and each descent path come from the server (app/lessons/landscape.py); this module draws
+// them. The learning rate's range is the server's own (GET /api/lessons/downhill/bounds).
 import { sequential } from "../lib/palette.js";
 import { throttle } from "../lib/throttle.js";
 import { getJSON } from "./http.js";
 import { BALL_COLOURS, Plot, logScale } from "./plot.js";
 import { readSettings, saveSettings } from "./query.js";
+import { Surface3D } from "./surface-3d.js";
 
 const $ = (sel) => document.querySelector(sel);
+const RATE_MIN = 0.01;
 const SPEC = {
-  lr: { type: "number", min: 0.01, max: 40, default: 0.5 },
+  lr: { type: "number", min: RATE_MIN, max: 10, default: 0.5 },   // max: replaced by the server's bound
   starts: { type: "name", pattern: /^-?\d+(\.\d+)?_-?\d+(\.\d+)?(,-?\d+(\.\d+)?_-?\d+(\.\d+)?){0,5}$/, default: "" },
 };
-const RATE = logScale(0.01, 40);
 const BANDS = 14;   // quantised colours read as contour bands
-const settings = readSettings(window.location.search, SPEC);
-let surface = null, image = null, hover = null, paths = [];
+const KEY_STEP = 0.25;   // how far an arrow key moves the pointer on the map
+let RATE = logScale(RATE_MIN, SPEC.lr.max);
+let settings = readSettings(window.location.search, SPEC);
+let surface = null, image = null, hover = null, paths = [], solid = null, cursor = [0.5, 0.5];
 
 const plot = new Plot($("#plot-2d"), { x: [-4, 4], y: [-4, 4] }, () => draw(), 0);
 
@@ -85,6 +89,7 @@ function showHover(data) {
   $("#at-point").textContent = `(${fmt(data.point[0], 2)}, ${fmt(data.point[1], 2)})`;
   $("#at-value").textContent = fmt(data.value);
   $("#at-gradient").textContent = `(${fmt(gx)}, ${fmt(gy)})`;
+  solid?.setCursor({ point: data.point, value: data.value });
   $("#at-importance").textContent = imp.more === "neither" ? "Flat here: no nudge changes the cost."
     : `A nudge to ${imp.more} matters ${imp.ratio === null ? "infinitely" : fmt(imp.ratio, 1)} times as much as one to ${imp.more === "x" ? "y" : "x"} `
       + `(${Math.round(100 * imp.x_share)}% x, ${Math.round(100 * imp.y_share)}% y).`;
@@ -93,13 +98,13 @@ function showHover(data) {
 
 const look = throttle(async (x, y) => {
   try { showHover(await getJSON("/api/lessons/downhill/2d", { x: x.toFixed(3), y: y.toFixed(3), steps: 0 })); }
-  catch (err) { $("#lesson-error").textContent = err.message; }
+  catch (err) { showError(err); }
 }, 50);
 
 async function descend(x, y) {
   const data = await getJSON("/api/lessons/downhill/2d", { x: x.toFixed(3), y: y.toFixed(3), learning_rate: settings.lr, steps: 500 });
   const p = data.path;
-  paths.push({ start: [x, y], points: p.points });
+  paths.push({ start: [x, y], points: p.points, values: p.values });
   if (paths.length > 6) paths.shift();
   $("#path-steps").textContent = String(p.steps);
   $("#path-cost").textContent = `${fmt(p.values[0])} → ${fmt(p.values.at(-1))}`;
@@ -107,7 +112,21 @@ async function descend(x, y) {
   out.textContent = { settled: "settled in a valley", moving: "still moving", diverged: "diverged" }[p.outcome];
   out.className = `outcome-${p.outcome}`;
   document.body.dataset.paths = String(paths.length);
+  solid?.update(paths);
+  showError(null);
   showHover(data);
+}
+
+/** Show an error beside the control it is about (the rate, else the map) and forget the last path:
+ * a readout that still showed the old path would pass it off as this rate's. */
+function showError(err) {
+  const aboutRate = err?.fields?.includes("learning_rate");
+  $("#rate-error").textContent = err && aboutRate ? err.message : "";
+  $("#lesson-error").textContent = err && !aboutRate ? err.message : "";
+  if (!err) return;
+  for (const id of ["#path-steps", "#path-cost"]) $(id).textContent = "–";
+  $("#path-outcome").textContent = "no path: see the message above";
+  $("#path-outcome").className = "";
 }
 
 function remember() {
@@ -123,24 +142,50 @@ async function replay() {
 
 const inside = ([x, y]) => Math.abs(x) <= 4 && Math.abs(y) <= 4;
 
-async function start() {
-  surface = await getJSON("/api/lessons/downhill/2d/surface", { n: 120 });
-  paintSurface();
-  const rate = $("#rate");
-  rate.value = String(RATE.toPos(settings.lr));
+function setRate(value) {
+  settings.lr = Number(value.toPrecision(3));
   $("#rate-value").textContent = settings.lr.toFixed(2);
+  $("#rate").setAttribute("aria-valuetext", `learning rate ${settings.lr.toFixed(2)}`);
+}
+
+/** The map from the keyboard: arrows move the pointer, Enter or Space drops a ball there. */
+function onMapKey(e) {
+  const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+  if (moves[e.key]) {
+    e.preventDefault();
+    cursor = cursor.map((v, i) => Math.max(-4, Math.min(4, v + moves[e.key][i] * KEY_STEP)));
+    look(...cursor);
+  } else if (e.key === "Enter" || e.key === " ") {
+    e.preventDefault();
+    descend(...cursor).then(remember).catch(showError);
+  }
+}
+
+async function start() {
+  const [bounds, grid] = await Promise.all([getJSON("/api/lessons/downhill/bounds"),
+    getJSON("/api/lessons/downhill/2d/surface", { n: 120 })]);
+  SPEC.lr.max = bounds.learning_rate.max;
+  RATE = logScale(RATE_MIN, SPEC.lr.max);
+  settings = readSettings(window.location.search, SPEC);
+  surface = grid;
+  paintSurface();
+  solid = new Surface3D($("#surface-3d"), surface, surface.range);
+  const rate = $("#rate");
+  rate.dataset.max = String(SPEC.lr.max);
+  rate.value = String(RATE.toPos(settings.lr));
+  setRate(settings.lr);
   rate.addEventListener("input", () => {
-    settings.lr = Number(RATE.toValue(Number(rate.value)).toPrecision(3));
-    $("#rate-value").textContent = settings.lr.toFixed(2);
+    setRate(Math.min(SPEC.lr.max, RATE.toValue(Number(rate.value))));
     saveSettings(settings, SPEC);
   });
-  rate.addEventListener("change", () => replay().catch((e) => { $("#lesson-error").textContent = e.message; }));
-  plot.canvas.addEventListener("pointermove", (e) => { const p = plot.fromEvent(e); if (inside(p)) look(...p); });
+  rate.addEventListener("change", () => replay().catch(showError));
+  plot.canvas.addEventListener("pointermove", (e) => { const p = plot.fromEvent(e); if (inside(p)) { cursor = p; look(...p); } });
   plot.canvas.addEventListener("pointerdown", (e) => {
     const p = plot.fromEvent(e);
-    if (inside(p)) descend(...p).then(remember).catch((err) => { $("#lesson-error").textContent = err.message; });
+    if (inside(p)) descend(...p).then(remember).catch(showError);
   });
-  $("#clear-paths").addEventListener("click", () => { paths = []; remember(); draw(); });
+  plot.canvas.addEventListener("keydown", onMapKey);
+  $("#clear-paths").addEventListener("click", () => { paths = []; remember(); solid.update(paths); draw(); });
   for (const s of settings.starts ? settings.starts.split(",") : []) await descend(...s.split("_").map(Number));
   if (!paths.length) showHover(await getJSON("/api/lessons/downhill/2d", { x: 0.5, y: 0.5, steps: 0 }));
   draw();

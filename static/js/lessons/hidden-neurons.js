@@ -26,6 +26,7 @@ async function showLearned() {
   try {
     const msg = await getJSON("/api/lessons/weights", { neurons: 16, ...picker.source });
     learned.update(msg);
+    picker.shown(msg.model);
     const m = msg.model;
     $("#learned-note").textContent = m.kind === "run" ? `(run ${m.name}, epoch ${m.epoch})` : `(${m.kind} ${m.name})`;
     document.body.dataset.learned = "1";

@@ -1,5 +1,6 @@
 // JSON over HTTP for the lesson widgets. Errors carry the server's own explanation ("detail").
 import { teacherToken } from "../api.js";
+import { plainWords } from "./plain-words.js";
 
 const TIMEOUT_MS = 15000;
 
@@ -22,8 +23,9 @@ async function call(method, path, params, body) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const detail = data?.detail;
-    const text = Array.isArray(detail) ? detail.map((d) => `${d.loc?.at(-1) ?? ""}: ${d.msg}`).join("; ") : detail;
-    throw new Error(text || `${method} ${path} failed (${res.status})`);
+    const err = new Error(plainWords(detail) || `${method} ${path} failed (${res.status})`);
+    err.fields = Array.isArray(detail) ? detail.map((d) => String(d.loc?.at(-1) ?? "")) : [];
+    throw err;
   }
   return data;
 }

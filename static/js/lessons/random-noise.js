@@ -38,6 +38,7 @@ async function refresh() {
     $("#digits-top").textContent = `average ${data.digits.mean_top.toFixed(2)}`;
     $("#digits-confident").textContent = `above 0.5 in ${pct(data.digits.share_confident)}`;
     winners(data.noise.winners);
+    picker.shown(data.model);
     $("#lesson-error").textContent = "";
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
   } catch (err) { $("#lesson-error").textContent = err.message; }

@@ -31,6 +31,15 @@ export function keyToSource(key) {
   return {};
 }
 
+/** Return a line naming the network a lesson answered with (the server's `model` info). */
+export function describeNetwork(m) {
+  const shape = `${m.sizes.join("-")}, ${m.activation}`;
+  if (m.kind === "run") return `Using the live weights of run ${m.name} (${shape}) at epoch ${m.epoch}.`;
+  if (m.kind === "fresh") return `Using a fresh, untrained network (${shape}).`;
+  const acc = m.test_accuracy ? `, ${(100 * m.test_accuracy).toFixed(1)}% on test` : "";
+  return `Using model ${m.name} (${shape}${acc}).`;
+}
+
 export class SourcePicker {
   /** select: the <select>; onChange(source) runs when the teacher picks another network. */
   constructor(select, onChange) {
@@ -50,10 +59,18 @@ export class SourcePicker {
     this.onChange(source);
   }
 
+  /** Say under the picker which network answered (info: the `model` of a lesson's answer). */
+  shown(info) {
+    const note = document.querySelector("#source-note");
+    if (note && info?.sizes) note.textContent = describeNetwork(info);
+  }
+
   /** Fill the list from the server: models, runs with weights, fresh networks. */
   async load() {
     const [models, runs] = await Promise.all([api.models().catch(() => []), api.runs().catch(() => [])]);
-    const options = [["", "default (best model, else newest run)"]];
+    // The video's 784-16-16-10 first; the wide `best` model second, one choice away.
+    const options = [["", "the video's network, 784-16-16-10 (the studio's run, else model default)"]];
+    models.sort((a, b) => (b.name === "best") - (a.name === "best"));
     for (const m of models) options.push([`model:${m.name}`, `model ${m.name}${m.test_accuracy ? ` (${(100 * m.test_accuracy).toFixed(1)}%)` : ""}`]);
     for (const r of runs) options.push([`run:${r.id}`, `run ${r.name} (${r.status}, live weights)`]);
     for (const seed of [0, 1, 2]) options.push([`fresh:${seed}`, `fresh, untrained (seed ${seed})`]);

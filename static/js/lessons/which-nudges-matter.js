@@ -1,11 +1,12 @@
-// Lesson 4: the gradient of one example's cost for the first layer's weights, beside the weights.
+// Lesson 4: the gradient of one example's cost: every weight's nudge in one column, the first
+// layer's as pictures beside the weights, and one descent step with the cost before and after.
 import { DrawCanvas } from "../canvas.js";
 import { Heatmaps } from "../heatmaps.js";
 import { InputPreview } from "../input-preview.js";
 import { strokesToPixels } from "../lib/digitize.js";
 import { throttle } from "../lib/throttle.js";
+import { GradientColumn } from "./gradient-column.js";
 import { getJSON, postJSON } from "./http.js";
-import { NudgeList } from "./nudge-list.js";
 import { readSettings, saveSettings } from "./query.js";
 import { SourcePicker } from "./source.js";
 
@@ -19,7 +20,7 @@ const settings = readSettings(window.location.search, SPEC);
 const weightMaps = new Heatmaps($("#weight-maps"), null);
 const gradientMaps = new Heatmaps($("#gradient-maps"), null);
 const preview = new InputPreview($("#example-image"));
-const nudges = new NudgeList($("#nudge-list"));
+const column = new GradientColumn($("#gradient-column"), $("#column-count"));
 const picker = new SourcePicker($("#source-picker"), () => refresh());
 let pixels = null;
 
@@ -32,22 +33,48 @@ function show(data) {
   $("#example-label").textContent = String(data.label);
   $("#example-digit").textContent = String(data.digit);
   $("#example-cost").textContent = data.cost.toFixed(3);
-  nudges.update(data.nudges, data.model.sizes.length - 1);
-  $("#source-note").textContent = data.model.kind === "run" ? `live weights of run ${data.model.name} at epoch ${data.model.epoch}` : "";
+  column.update(data.column);
+  $("#step-result").textContent = "Every weight and bias moves by −(learning rate) × its gradient.";
+  $("#step-error").textContent = "";
+  picker.shown(data.model);
   document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
+}
+
+/** Return the lesson's answer for the current example (or drawing); extra: more query parameters. */
+async function ask(extra = {}) {
+  if (settings.mode === "draw") {
+    if (!pixels) return null;
+    const body = { pixels: Array.from(pixels, (v) => Math.round(v * 1000) / 1000) };
+    return postJSON("/api/lessons/gradient", { label: $("#drawn-label").value, top: 8, ...extra, ...picker.source }, body);
+  }
+  return getJSON("/api/lessons/gradient", { index: settings.index, split: "train", top: 8, ...extra, ...picker.source });
 }
 
 async function refresh() {
   try {
-    if (settings.mode === "draw") {
-      if (!pixels) return;
-      const body = { pixels: Array.from(pixels, (v) => Math.round(v * 1000) / 1000) };
-      show(await postJSON("/api/lessons/gradient", { label: $("#drawn-label").value, top: 8, ...picker.source }, body));
-    } else {
-      show(await getJSON("/api/lessons/gradient", { index: settings.index, split: "train", top: 8, ...picker.source }));
-    }
+    const data = await ask();
+    if (data) show(data);
     $("#lesson-error").textContent = "";
   } catch (err) { $("#lesson-error").textContent = err.message; }
+}
+
+/** One step of gradient descent on this example alone, made by the server: its cost before and after. */
+async function applyStep() {
+  try {
+    const data = await ask({ learning_rate: $("#step-rate").value });
+    if (!data) return;
+    const { learning_rate: rate, before, after } = data.step;
+    const n = data.column.total.toLocaleString("en");
+    $("#step-result").textContent = `All ${n} weights and biases moved by −${rate} × their gradient. ` +
+      `This example's cost: ${before.cost.toPrecision(3)} before → ${after.cost.toPrecision(3)} after ` +
+      `(the network now says ${after.digit}, its output for ${data.label} went ` +
+      `${before.activations[data.label].toFixed(3)} → ${after.activations[data.label].toFixed(3)}).`;
+    $("#step-error").textContent = "";
+    document.body.dataset.stepped = String(after.cost < before.cost);
+  } catch (err) {
+    $("#step-error").textContent = err.message;
+    $("#step-result").textContent = "No step was taken.";
+  }
 }
 
 function setIndex(i) {
@@ -81,6 +108,9 @@ $("#random-example").addEventListener("click", () => setIndex(Math.floor(Math.ra
 $("#example-index").addEventListener("change", (e) => setIndex(Math.round(Number(e.target.value) || 0)));
 $("#mode-train").addEventListener("click", () => setMode("train"));
 $("#mode-draw").addEventListener("click", () => setMode("draw"));
+$("#apply-step").addEventListener("click", applyStep);
+$("#column-order").addEventListener("change", (e) => column.setOrder(e.target.value));
+getJSON("/api/lessons/downhill/bounds").then((b) => { $("#step-rate").max = String(b.learning_rate.max); }).catch(() => {});
 $("#example-index").value = String(settings.index);
 picker.load();
 setMode(settings.mode);

@@ -16,7 +16,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.lessons import landscape as land
 from app.lessons.catalog import BY_SLUG, LESSONS
-from app.lessons.example import average_cost, example_cost, largest_nudges, parameter_gradient
+from app.lessons.example import (
+    Column,
+    average_cost,
+    example_cost,
+    gradient_column,
+    largest_nudges,
+    one_step,
+    parameter_gradient,
+)
 from app.lessons.noise import KINDS, confidence, noise_images
 from app.lessons.payloads import cost_payload, image28, nudge_payload, path_payload, rounded
 from app.nn.network import Network
@@ -28,7 +36,8 @@ router = APIRouter(tags=["lessons"], responses=ERRORS)   # the same errors: it r
 # Starting a lesson's runs costs the teacher's run CPU: it needs the teacher token like any other start.
 TEACHER = [Depends(teacher)]
 
-FRESH_SIZES = (784, 16, 16, 10)
+FRESH_SIZES = (784, 16, 16, 10)   # the video's network
+VIDEO_MODEL = "default"          # the shipped model of that shape, trained
 Model = Query(None, description="a shipped or saved model")
 RunQ = Query(None, description="the live weights of this run")
 Fresh = Query(None, ge=0, lt=2**32, description="a freshly initialised 784-16-16-10 network from this seed")
@@ -54,17 +63,14 @@ def lesson_page(request: Request, slug: str) -> Response:
 # ---- which network -----------------------------------------------------------------------------
 def lesson_network(request: Request, model: str | None, run: str | None,
                    fresh: int | None) -> tuple[Network, dict[str, Any]]:
-    """Return (network, info) for ?model, ?run or ?fresh; with none of them: the default model,
-    else the newest run that has weights, else a fresh network from seed 0."""
+    """Return (network, info) for ?model, ?run or ?fresh; with none of them: the video's network
+    (see video_source)."""
     model, run = model or None, run or None   # '' = not given, as the page's URL state may send
     if sum(v is not None for v in (model, run, fresh)) > 1:
         raise HTTPException(422, "give at most one of ?model=NAME, ?run=ID or ?fresh=SEED")
     state = request.app.state
     if fresh is None and model is None and run is None:
-        settings = state.settings
-        if not any(state.models.has(n) for n in (settings.default_model, settings.fallback_model)):
-            live = next((r for r in state.runs.list() if r.latest is not None), None)
-            run, fresh = (live.id, None) if live is not None else (None, 0)
+        model, run, fresh = video_source(request)
     if fresh is not None:
         net = Network(FRESH_SIZES, seed=fresh)
         return net, {"name": f"fresh-{fresh}", "kind": "fresh", "sizes": net.sizes,
@@ -74,6 +80,43 @@ def lesson_network(request: Request, model: str | None, run: str | None,
         latest = state.runs.get(run).latest
         info = {**info, "step": latest.step, "epoch": round(latest.epoch, 3)}
     return net, info
+
+
+def watched_run_id(state: Any) -> str | None:
+    """Return the id of the run the studio watches (GET /api/studio), or None. Read defensively:
+    the studio's state lives with the run manager, and a server without it simply has none."""
+    for holder in (getattr(state, "studio", None), state.runs):
+        watched = getattr(holder, "watched", None)
+        if callable(watched):
+            watched = watched()
+        watched = getattr(watched, "id", watched)
+        if isinstance(watched, str):
+            return watched
+    return None
+
+
+def video_source(request: Request) -> tuple[str | None, str | None, int | None]:
+    """Return (model, run, fresh) for a lesson that names no network: the run the studio watches if
+    it is the video's 784-16-16-10 and has weights, else the shipped `default` model (the video's
+    network, trained), else the server's default model, else the newest run with weights, else a
+    fresh network. The wide `best` model answers a clean digit with every output at 0.000, which
+    leaves lessons 1 and 4 nothing to show, so it is one choice away, not the default."""
+    state = request.app.state
+    watched = watched_run_id(state)
+    if watched is not None:
+        try:
+            run = state.runs.get(watched)
+        except KeyError:
+            run = None
+        if run is not None and run.latest is not None and tuple(run.config.sizes) == FRESH_SIZES:
+            return None, watched, None
+    if state.models.has(VIDEO_MODEL):
+        return VIDEO_MODEL, None, None
+    settings = state.settings
+    if any(state.models.has(n) for n in (settings.default_model, settings.fallback_model)):
+        return None, None, None
+    live = next((r for r in state.runs.list() if r.latest is not None), None)
+    return (None, live.id, None) if live is not None else (None, None, 0)
 
 
 def split_images(request: Request, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -128,8 +171,16 @@ def test_cost(request: Request, model: str | None = Model, run: str | None = Run
 
 
 # ---- lessons 2 and 3: downhill -----------------------------------------------------------------
-Rate = Query(0.1, gt=0, le=10, description="learning rate")
-Steps = Query(200, ge=0, le=2000, description="at most this many steps")
+RATE_MAX, STEPS_MAX = 10.0, 2000
+Rate = Query(0.1, gt=0, le=RATE_MAX, description="learning rate")
+Steps = Query(200, ge=0, le=STEPS_MAX, description="at most this many steps")
+
+
+@router.get("/api/lessons/downhill/bounds")
+def downhill_bounds() -> dict[str, Any]:
+    """Return the limits the downhill endpoints enforce, so a page's controls offer nothing they refuse."""
+    return {"learning_rate": {"above": 0.0, "max": RATE_MAX}, "steps": {"min": 0, "max": STEPS_MAX},
+            "x_range": land.X_RANGE, "xy_range": land.XY_RANGE}
 
 
 @router.get("/api/lessons/downhill/1d")
@@ -166,37 +217,60 @@ Neurons = Query(16, ge=1, le=MAX_NEURONS, description="first-layer neurons to ma
 Top = Query(12, ge=1, le=100, description="how many of the largest |gradient| to list")
 
 
-def gradient_payload(net: Network, x: np.ndarray, label: int, neurons: int, top: int) -> dict[str, Any]:
-    """Return the cost, the first-layer weights and their gradient (both as `weights` messages)
-    and the largest nudges, for one example."""
+COLUMN_LIMIT = 13_002   # the video's network, whole; a wider one shows its largest entries
+StepRate = Query(3.0, gt=0, le=RATE_MAX, description="learning rate of the one step shown")
+
+
+def significant(a: np.ndarray, digits: int = 4) -> list[float]:
+    """Return numbers rounded to `digits` significant figures (tiny gradients keep their size)."""
+    return [float(f"{v:.{digits}g}") for v in np.asarray(a, np.float64)]
+
+
+def column_payload(col: Column, sizes: list[int]) -> dict[str, Any]:
+    whole = len(col.index) == col.total
+    return {"total": col.total, "sizes": sizes, "order": "network" if whole else "largest",
+            "gradient": significant(col.gradient), "value": significant(col.value),
+            "index": None if whole else col.index.tolist()}
+
+
+def gradient_payload(net: Network, x: np.ndarray, label: int, neurons: int, top: int,
+                     learning_rate: float) -> dict[str, Any]:
+    """Return the cost, the first-layer weights and their gradient (both as `weights` messages),
+    the largest nudges, the whole gradient column, and one descent step on this example."""
     grad = parameter_gradient(net, x, label)
     shown = tuple(range(min(neurons, net.sizes[1])))
+    step = one_step(net, grad, x, label, learning_rate)
     return {"label": label, "input": image28(x), **cost_payload(example_cost(net, x, label)),
             "weights": json.loads(weights_message(net, 0, shown)),
             "gradient": json.loads(weights_message(grad, 0, shown)),
             "gradient_norm": float(np.linalg.norm(grad.params)),
-            "nudges": [nudge_payload(n) for n in largest_nudges(net, grad, top)]}
+            "nudges": [nudge_payload(n) for n in largest_nudges(net, grad, top)],
+            "column": column_payload(gradient_column(net, grad, COLUMN_LIMIT), net.sizes),
+            "step": {"learning_rate": learning_rate, "before": cost_payload(step.before),
+                     "after": cost_payload(step.after)}}
 
 
 @router.get("/api/lessons/gradient")
 def gradient(request: Request, index: int = Index, split: str = Query("train", pattern="^(test|train)$"),
-             neurons: int = Neurons, top: int = Top, model: str | None = Model, run: str | None = RunQ,
-             fresh: int | None = Fresh) -> dict[str, Any]:
-    """Return dC/dW of the first layer for one MNIST example, beside the weights themselves."""
+             neurons: int = Neurons, top: int = Top, learning_rate: float = StepRate,
+             model: str | None = Model, run: str | None = RunQ, fresh: int | None = Fresh) -> dict[str, Any]:
+    """Return dC/dW of the first layer for one MNIST example, beside the weights themselves, the
+    whole gradient, and the example's cost before and after one step down it."""
     net, info = lesson_network(request, model, run, fresh)
     x, label = pick_example(request, split, index)
-    return {"split": split, "index": index, "model": info, **gradient_payload(net, x, label, neurons, top)}
+    return {"split": split, "index": index, "model": info,
+            **gradient_payload(net, x, label, neurons, top, learning_rate)}
 
 
 @router.post("/api/lessons/gradient")
 async def gradient_drawn(request: Request, label: int = Query(..., ge=0, le=9), neurons: int = Neurons,
-                         top: int = Top, model: str | None = Model, run: str | None = RunQ,
-                         fresh: int | None = Fresh) -> dict[str, Any]:
+                         top: int = Top, learning_rate: float = StepRate, model: str | None = Model,
+                         run: str | None = RunQ, fresh: int | None = Fresh) -> dict[str, Any]:
     """The same for your drawing (JSON pixels or image), taken as the digit `label`."""
     net, info = lesson_network(request, model, run, fresh)
     x28, _ = await read_input(request, False)
     return {"split": "drawing", "index": None, "model": info,
-            **gradient_payload(net, x28.reshape(784), label, neurons, top)}
+            **gradient_payload(net, x28.reshape(784), label, neurons, top, learning_rate)}
 
 
 # ---- lesson 5: random noise --------------------------------------------------------------------
