@@ -1,4 +1,5 @@
-"""The first-layer maps the layered story hopes for: small edges and loops, as 28x28 weight maps.
+"""The first-layer maps the layered story hopes for: small edges and loops, as 28x28 weight maps;
+and what a network's hidden neurons, of any layer, actually look for in pixels.
 
 Each map is positive (+1) on its stroke and negative just around it, so a neuron with these weights
 would fire for ink exactly there and not for a smear. Drawn from geometry, not learnt.
@@ -47,3 +48,14 @@ def ideal_maps() -> tuple[list[str], np.ndarray]:
     """Return (names, maps (k, 784)) of the hoped-for edge and loop detectors."""
     names = list(SHAPES)
     return names, np.stack([SHAPES[n]().ravel() for n in names]).astype(np.float32)
+
+
+def pixel_maps(W: list[np.ndarray], layer: int) -> np.ndarray:
+    """Return what each neuron of hidden layer `layer` (1 = first) looks for in pixels: its weights
+    composed with the earlier layers' (row j of W[layer-1] @ ... @ W[0]), shape (neurons, 784).
+    The sigmoids between the layers are left out, so it is a linear reading of the neuron, the way
+    the video pictures the second layer: a weighted sum of the first layer's maps."""
+    maps = np.asarray(W[0], np.float64)
+    for k in range(1, layer):
+        maps = np.asarray(W[k], np.float64) @ maps
+    return maps

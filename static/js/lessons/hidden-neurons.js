@@ -16,6 +16,7 @@ const ACTIVE = ["queued", "running", "paused"];
 const settings = readSettings(window.location.search, SPEC);
 const ideal = new Heatmaps($("#ideal-maps"), null);
 const learned = new Heatmaps($("#learned-maps"), null);
+const second = new Heatmaps($("#second-maps"), null);
 const wide = new Heatmaps($("#wide-maps"), null);
 const timelineMaps = new Heatmaps($("#timeline-maps"), null);
 const picker = new SourcePicker($("#source-picker"), () => showLearned());
@@ -24,11 +25,21 @@ let frames = [], playing = null, wideRun = null;
 
 async function showLearned() {
   try {
-    const msg = await getJSON("/api/lessons/weights", { neurons: 16, ...picker.source });
+    const [msg, deeper] = await Promise.all([getJSON("/api/lessons/weights", { neurons: 16, ...picker.source }),
+      getJSON("/api/lessons/weights", { neurons: 16, layer: 2, ...picker.source }).catch((err) => err)]);
     learned.update(msg);
     picker.shown(msg.model);
     const m = msg.model;
     $("#learned-note").textContent = m.kind === "run" ? `(run ${m.name}, epoch ${m.epoch})` : `(${m.kind} ${m.name})`;
+    // A network with one hidden layer has no second layer to show: say so instead of a picture.
+    if (deeper instanceof Error) {
+      second.root.replaceChildren();
+      second.cells = [];
+      $("#second-note").textContent = `(${deeper.message})`;
+    } else {
+      second.update(deeper);
+      $("#second-note").textContent = "";
+    }
     document.body.dataset.learned = "1";
   } catch (err) { say(err); }
 }

@@ -15,7 +15,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.lessons import experiments as exp
-from app.lessons.ideal import ideal_maps
+from app.lessons.ideal import ideal_maps, pixel_maps
 from app.lessons.timeline import Recorder
 from app.nn.network import Network
 from app.server.api.routes.lessons import TEACHER, Fresh, Model, Neurons, RunQ, lesson_network
@@ -84,13 +84,22 @@ def start_wide_run(request: Request) -> dict[str, Any]:
 
 
 @router.get("/api/lessons/weights")
-def weights(request: Request, neurons: int = Neurons, model: str | None = Model, run: str | None = RunQ,
-            fresh: int | None = Fresh) -> dict[str, Any]:
-    """Return the first-layer weight maps (a `weights` message) of a model, run or fresh network."""
+def weights(request: Request, neurons: int = Neurons, layer: int = Query(1, ge=1, le=4, description=(
+                "hidden layer: 1 = its own weights; 2 and on = composed with the earlier layers'")),
+            model: str | None = Model, run: str | None = RunQ, fresh: int | None = Fresh) -> dict[str, Any]:
+    """Return the maps of a hidden layer's neurons (a `weights` message) of a model, run or fresh
+    network: the first layer's weights, or for a later layer what it looks for in pixels."""
     net, info = lesson_network(request, model, run, fresh)
-    shown = tuple(range(min(neurons, net.sizes[1])))
-    message = json.loads(weights_message(net, int(info.get("step", 0)), shown))
-    return {**message, "model": info}
+    if layer > len(net.sizes) - 2:
+        raise HTTPException(422, f"this network has {len(net.sizes) - 2} hidden layers; "
+                                 f"layer must be 1 to {len(net.sizes) - 2}")
+    shown = tuple(range(min(neurons, net.sizes[layer])))
+    step = int(info.get("step", 0))
+    if layer == 1:
+        message = json.loads(weights_message(net, step, shown))
+    else:
+        message = maps_message(pixel_maps(net.W, layer)[list(shown)].astype(np.float32), step)
+    return {**message, "layer": layer, "model": info}
 
 
 # ---- lesson 8: what the hidden neurons learned ---------------------------------------------------
