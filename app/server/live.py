@@ -26,7 +26,7 @@ TICK = 0.05               # how often a feed looks for news
 METRICS_INTERVAL = 0.2    # at most 5 metrics messages a second per client
 WEIGHTS_INTERVAL = 0.4    # weights (and activations under them) 2.5 times a second
 log = logging.getLogger(__name__)
-ORDER = ("studio", "status", "metrics", "weights", "network", "activations", "error")
+ORDER = ("status", "studio", "metrics", "weights", "network", "activations", "error")
 
 
 class Outbox:

@@ -25,8 +25,8 @@ def check(config: TrainConfig, progress: Progress, probe_x: np.ndarray,
     accuracy = progress.probe_accuracy
     if accuracy is None or progress.examples_seen < FAIR_WHILE:
         return current
-    if current is not None and accuracy < RECOVERED:
-        return current
+    if current is not None and accuracy < RECOVERED:   # still stuck: the figures of now, once a second
+        return diagnose(config, progress, probe_x) if progress.evaluated or progress.final else current
     if accuracy >= NEAR_CHANCE:
         return None
     return diagnose(config, progress, probe_x)

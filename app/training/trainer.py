@@ -495,8 +495,12 @@ class Trainer:
         snapshot = self.optimizer.model()   # the weights as trained, or their average
         if not np.all(np.isfinite(snapshot.params)):
             self._diverged(f"a weight became NaN or infinite at step {self.step}")
-        self._good = snapshot
         figures: dict = {}
+        with np.errstate(all="ignore"):
+            figures["probe_cost"], figures["probe_accuracy"] = snapshot.evaluate(*self.data.probe)
+        if not math.isfinite(figures["probe_cost"]):   # weights too big to give an answer: not good ones
+            self._diverged(f"the cost on test images became {figures['probe_cost']} at step {self.step}")
+        self._good = snapshot
         if evaluate:
             d = self.data
             with np.errstate(all="ignore"):
@@ -507,10 +511,8 @@ class Trainer:
                 figures["train_cost"], figures["train_accuracy"] = snapshot.evaluate(
                     d.sample_x, d.train_labels[s])
         elif self.last is not None:  # carry the latest figures forward, so every report is complete
-            figures = {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
+            figures |= {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
                                                           "val_accuracy", "train_cost", "train_accuracy")}
-        with np.errstate(all="ignore"):
-            figures["probe_cost"], figures["probe_accuracy"] = snapshot.evaluate(*self.data.probe)
         milestone = self.examples_seen >= self._next_milestone
         if milestone:
             m = self.config.batch_size

@@ -1,0 +1,114 @@
+"""Pace, Step, the probe measured often, stuck-run warnings and the run config's one source, through
+the API in process (TestClient) on the real MNIST."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.server.schemas import RunConfigIn
+from app.training.config import FIELDS, TrainConfig
+
+DEADLINE = 120.0   # bounds a broken test only; a passing one goes on as soon as the event happens
+
+
+def wait_for(fetch: Callable[[], Any], ok: Callable[[Any], bool], what: str) -> Any:
+    deadline = time.monotonic() + DEADLINE
+    while not ok(value := fetch()):
+        assert time.monotonic() < deadline, f"still waiting for {what}; last seen {value!r:.500}"
+        time.sleep(0.02)
+    return value
+
+
+def run_of(client, run_id: str) -> dict:
+    return client.get(f"/api/runs/{run_id}").json()
+
+
+def test_run_config_bounds_are_the_servers(client):
+    fields = client.get("/api/run-config").json()["fields"]
+    assert set(fields) == set(FIELDS)
+    for name, field in fields.items():
+        if field["type"] in ("int", "float"):
+            beyond = field["max"] + (1 if field["type"] == "int" else 0.5)
+            refused = client.post("/api/runs", json={name: beyond})
+            assert refused.status_code == 422, (name, refused.text)
+            below = field["min"] - 1
+            assert client.post("/api/runs", json={name: below}).status_code == 422, name
+            for edge, open_ in ((field["min"], "min"), (field["max"], "max")):
+                if field.get("exclusive", {}).get(open_):
+                    continue
+                edge = int(edge) if field["type"] == "int" else edge
+                config = RunConfigIn(**{name: edge}).model_dump(exclude={"name", "watch"})
+                TrainConfig(**config).validate()   # the edge the page may offer, the server takes
+        if field["type"] == "choice":
+            for choice in field["choices"]:
+                TrainConfig(**RunConfigIn(**{name: choice}).model_dump(exclude={"name", "watch"})).validate()
+            assert client.post("/api/runs", json={name: "nonsense"}).status_code == 422
+    suggested = client.get("/api/run-config").json()["suggested"]
+    assert suggested["relu/cross_entropy"]["learning_rate"] < suggested["sigmoid/quadratic"]["learning_rate"]
+    assert client.get("/api/runs").json() == []   # nothing refused was started
+
+
+def test_pace_step_and_full_speed(client):
+    # One mini-batch a second: slow enough to pause between two steps.
+    run = client.post("/api/runs", json={"epochs": 100, "pace": 10}).json()
+    rid = run["id"]
+    assert run["pace"] == 10 and run["config"]["pace"] == 10
+    wait_for(lambda: run_of(client, rid), lambda r: r["progress"]["examples_seen"] >= 10, "a first step")
+    slow = client.post(f"/api/runs/{rid}/pace", json={"pace": 5})
+    assert slow.status_code == 422 and "one mini-batch of 10 a second" in slow.json()["detail"]
+    assert client.post(f"/api/runs/{rid}/pace", json={"pace": "warp"}).status_code == 422
+    assert client.post(f"/api/runs/{rid}/step", json={"steps": 1}).status_code == 409   # running
+    assert "pause the run first" in client.post(f"/api/runs/{rid}/step").json()["detail"]
+    assert client.post(f"/api/runs/{rid}/pace", json={"pace": 20}).json()["pace"] == 20
+    assert client.post(f"/api/runs/{rid}/pause").json()["status"] == "paused"
+    before = run_of(client, rid)["progress"]["examples_seen"]
+    for steps in (1, 3):
+        answer = client.post(f"/api/runs/{rid}/step", json={"steps": steps})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["steps"] == steps and body["examples_seen_before"] == before
+        assert body["examples_seen"] == before + steps * 10
+        assert body["run"]["status"] == "paused"
+        assert body["batch_cost_after"] < body["batch_cost_before"]   # a step downhill on its own batch
+        assert body["delta"]["type"] == "weights" and body["delta"]["scale"] > 0
+        before = body["examples_seen"]
+    assert run_of(client, rid)["progress"]["examples_seen"] == before     # and it stays paused
+    assert client.post(f"/api/runs/{rid}/step", json={"steps": 0}).status_code == 422
+    assert client.post(f"/api/runs/{rid}/pace", json={"pace": "full"}).json()["pace"] == "full"
+    client.post(f"/api/runs/{rid}/resume")
+    # At 20 examples/s this would take over 4 minutes; at full speed, a moment.
+    wait_for(lambda: run_of(client, rid), lambda r: r["progress"]["examples_seen"] >= 5_000, "full speed")
+    client.post(f"/api/runs/{rid}/stop")
+    wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "stopped", "the stop")
+    assert client.post(f"/api/runs/{rid}/pace", json={"pace": 10}).status_code == 409
+
+
+def test_probe_points_before_90_percent_at_full_pace(client):
+    rid = client.post("/api/runs", json={"epochs": 3}).json()["id"]
+    wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
+    points = client.get(f"/api/runs/{rid}/history").json()["points"]
+    assert all(p["probe_size"] == 1000 and p["probe_accuracy"] is not None for p in points)
+    seen = [p["examples_seen"] for p in points]
+    assert seen == sorted(seen) and seen[0] == 10     # from the first mini-batch on
+    first_90 = next(i for i, p in enumerate(points) if p["probe_accuracy"] >= 0.9)
+    assert first_90 >= 30, f"only {first_90} points before 90%"
+    assert points[0]["probe_accuracy"] < 0.5
+
+
+def test_a_dead_relu_run_is_flagged_and_ends_saying_so(client):
+    body = {"activation": "relu", "cost": "cross_entropy", "learning_rate": 3.0, "train_subset": 2000,
+            "validation_size": 0, "epochs": 12}
+    rid = client.post("/api/runs", json=body).json()["id"]
+    run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] not in ("queued", "running"), "the end")
+    warning = run["warning"]
+    assert warning is not None and warning["code"] == "stuck", run
+    assert "never activate" in warning["message"] and "try 0.1" in warning["suggestion"]
+    assert run["metrics"]["probe_accuracy"] < 0.2
+
+
+def test_a_healthy_run_has_no_warning(client):
+    rid = client.post("/api/runs", json={"train_subset": 5000, "epochs": 5}).json()["id"]
+    run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
+    assert run["warning"] is None and run["metrics"]["probe_accuracy"] > 0.5
