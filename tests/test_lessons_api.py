@@ -30,7 +30,7 @@ def test_index_and_every_lesson_page_render(client):
     index = client.get("/lessons")
     assert index.status_code == 200
     for slug in ("cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise",
-                 "random-labels", "many-valleys", "hidden-neurons"):
+                 "random-labels", "many-valleys", "hidden-neurons", "mistakes"):
         assert f'href="/lessons/{slug}"' in index.text
         page = client.get(f"/lessons/{slug}")
         assert page.status_code == 200, slug

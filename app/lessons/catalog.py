@@ -31,5 +31,7 @@ LESSONS = (
            "Several seeds end at almost the same accuracy with entirely different weights."),
     Lesson(8, "hidden-neurons", "What did the hidden neurons learn?",
            "The first layer's weight maps against the edges and loops we hoped for, and how they change."),
+    Lesson(9, "mistakes", "The ones it gets wrong",
+           "The test digits it misreads, most confident first, and the confusion matrix: cut it some slack."),
 )
 BY_SLUG = {lesson.slug: lesson for lesson in LESSONS}

@@ -23,7 +23,7 @@ from tests.support.server import running_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SLUGS = ["cost-of-one-example", "downhill-1d", "downhill-2d", "which-nudges-matter", "random-noise",
-         "random-labels", "many-valleys", "hidden-neurons"]
+         "random-labels", "many-valleys", "hidden-neurons", "mistakes"]
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from app.lessons import experiments as exp
 from app.lessons.ideal import ideal_maps, pixel_maps
 from app.lessons.timeline import Recorder
 from app.nn.network import Network
+from app.server.api.routes import lesson_mistakes
 from app.server.api.routes.lessons import TEACHER, Fresh, Model, Neurons, RunQ, lesson_network
 from app.server.api.routes.predict import ERRORS
 from app.server.encode import weights_message
@@ -182,3 +183,7 @@ def start_timeline_run(request: Request) -> dict[str, Any]:
     found = ensure_runs(request, {"timeline": exp.TIMELINE}, "hidden neurons", create=True)
     recorder_for(request, found["runs"]["timeline"]["id"], follow=True)
     return found
+
+
+# Lesson 9's endpoints live in their own file; they join the app through this router.
+router.include_router(lesson_mistakes.router)
