@@ -9,11 +9,13 @@ import time
 import numpy as np
 import pytest
 
+import app.training.trainer as trainer_module
 from app.nn.optim import scheduled_rate
 from app.training.config import TrainConfig
 from app.training.mnist import load_mnist
 from app.training.threads import pin_blas_threads
 from app.training.trainer import Diverged, Progress, Trainer, prepare
+from tests.support.wait import wait_until
 
 pin_blas_threads()
 
@@ -21,13 +23,6 @@ pin_blas_threads()
 @pytest.fixture(scope="module")
 def data():
     return load_mnist()
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
 
 
 def test_progress_reports_are_complete_and_consistent(data):
@@ -38,7 +33,9 @@ def test_progress_reports_are_complete_and_consistent(data):
     net = trainer.run()
     steps = 2000 // 10
     timed = [p.step for p in reports if not (p.epoch_end or p.final)]
-    assert timed == list(range(25, 2 * steps + 1, 25))  # report_seconds=0: one after every run of 25 steps
+    # report_seconds=0: one after every run of at most 25 steps, and at each log-spaced milestone
+    assert timed[0] == 1 and timed == sorted(set(timed)) and max(np.diff([0, *timed])) <= 25
+    assert sum(p.milestone for p in reports) >= 30
     ends = [p for p in reports if p.epoch_end]
     assert [p.step for p in ends] == [steps, 2 * steps] and [p.epoch for p in ends] == [1.0, 2.0]
     assert [p.final for p in reports].count(True) == 1 and reports[-1].final
@@ -71,51 +68,62 @@ def run_in_thread(trainer: Trainer) -> threading.Thread:
     return thread
 
 
-def settle_paused(trainer: Trainer) -> None:
-    """Wait until the loop notices the pause (it looks at the flag every few steps)."""
-    before = -1
-    for _ in range(30):  # if pausing does not work, the caller's assertion says so
-        if trainer.step == before:
-            return
-        before = trainer.step
-        time.sleep(0.1)
+class ShiftedTime:
+    """The time module, as the trainer sees it, with a perf_counter that the test can move ahead."""
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def perf_counter(self) -> float:
+        return time.perf_counter() + self.offset
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
 
 
-def test_pause_resume_and_stop_from_another_thread(data):
+def test_pause_resume_and_stop(data, monkeypatch):
+    """A pause stops the loop before its next step, resume() and stop() from another thread go on and
+    end it, and the time spent paused is not training time: on the trainer's clock, the pause lasts an
+    hour. (The pause is asked from the callback, so the step it stops at is known exactly; the run
+    manager pauses from other threads, as tests/test_api_runs.py does.)"""
+    clock = ShiftedTime()
+    monkeypatch.setattr(trainer_module, "time", clock)
     config = TrainConfig(train_subset=4000, validation_size=1000, epochs=500)  # far longer than the test
     reports: list[Progress] = []
-    trainer = Trainer(config, data, reports.append, report_seconds=0.02, eval_seconds=1e9)
+    pauses: list[Progress] = []
+
+    def pause_once_past_step_100(p: Progress) -> None:
+        reports.append(p)
+        if p.step > 100 and not pauses:
+            pauses.append(p)
+            trainer.pause()
+
+    trainer = Trainer(config, data, pause_once_past_step_100, report_seconds=0.02, eval_seconds=1e9)
     thread = run_in_thread(trainer)
-    wait_for(lambda: trainer.step > 100)
-    paused_at = time.perf_counter()
-    trainer.pause()
-    settle_paused(trainer)
-    step, n_reports = trainer.step, len(reports)
-    time.sleep(0.4)
-    assert trainer.step == step and len(reports) == n_reports, "no progress while paused"
-    assert trainer.paused and thread.is_alive()
-    paused_for = time.perf_counter() - paused_at
+    before = wait_until(lambda: pauses, what="the pause")[0]
+    # Before it waits, the loop books the training time since the last report: then the hour passes.
+    wait_until(lambda: trainer.train_seconds > before.train_seconds, what="the loop to stop on the pause")
+    assert trainer.step == before.step and reports[-1] is before and thread.is_alive()
+    clock.offset += 3600.0
     trainer.resume()
-    wait_for(lambda: trainer.step > step + 100)
+    wait_until(lambda: trainer.step > before.step + 100)
     trainer.stop()
-    thread.join(timeout=10)
+    thread.join(timeout=60)
     assert not thread.is_alive()
     assert reports[-1].final and reports[-1].step == trainer.step < trainer.steps_per_epoch() * 500
-    # The two reports either side of the pause: the time spent paused is not training time.
-    before, after = reports[n_reports - 1], reports[n_reports]
-    assert after.train_seconds - before.train_seconds < paused_for / 2
+    after = reports[reports.index(before) + 1]   # the first report after the pause
+    assert after.step > before.step
+    assert 0 < after.train_seconds - before.train_seconds < 3600.0
 
 
 def test_stop_while_paused_and_stop_before_start(data):
     trainer = Trainer(TrainConfig(train_subset=4000, validation_size=1000, epochs=500), data,
                       report_seconds=0.05, eval_seconds=1e9)
     thread = run_in_thread(trainer)
-    wait_for(lambda: trainer.step > 50)
+    wait_until(lambda: trainer.step > 50)
     trainer.pause()
-    time.sleep(0.1)
-    trainer.stop()
-    thread.join(timeout=10)
-    assert not thread.is_alive() and trainer.last.final
+    trainer.stop()   # heard whether the loop is already waiting on the pause or not
+    thread.join(timeout=60)
+    assert not thread.is_alive() and trainer.last.final and trainer.last.step == trainer.step
 
     reports: list[Progress] = []
     early = Trainer(TrainConfig(train_subset=1000, validation_size=1000, epochs=1), data, reports.append)
