@@ -34,9 +34,9 @@ SHUFFLE_BLOCK = 4096      # rows gathered at a time when an epoch's inputs are s
 PROBE_SIZE, PROBE_SEED = 1000, 1000   # the fixed test images measured at every report
 MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 per tenfold
 # The classroom pace: examples per second = CLASSROOM_START + CLASSROOM_GROWTH * examples seen, so
-# examples seen grow as exp(CLASSROOM_GROWTH * t): each tenfold gets the same screen time (about
-# 30 s; docs/performance.md has the measured climb).
-CLASSROOM_START, CLASSROOM_GROWTH = 100.0, 0.078
+# examples seen grow as exp(CLASSROOM_GROWTH * t): each tenfold gets the same screen time, ln(10) /
+# CLASSROOM_GROWTH seconds (docs/performance.md has the measured climb).
+CLASSROOM_START, CLASSROOM_GROWTH = 100.0, 0.09
 PACE_CATCH_UP = 0.05      # seconds of steps a paced run may take in a burst after falling behind
 
 
