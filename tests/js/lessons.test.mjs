@@ -80,3 +80,13 @@ test("two runs' histories share one x axis, with gaps where a run has no value",
   assert.deepEqual(pointsWith([{ epoch: NaN, x: 1 }, { epoch: 1 }], "x"), []);
   assert.deepEqual(mergeColumns([{ points: [], field: "x" }]), [[], []]);
 });
+
+import { costText } from "../../static/js/lessons/cost-table.js";
+
+test("a small cost never reads as 0.000", () => {
+  assert.equal(costText(0.0651), "0.065");
+  assert.equal(costText(0.000667), "0.00067");
+  assert.equal(costText(0.0004), "0.0004");
+  assert.equal(costText(0), "0.000");
+  assert.equal(costText(2.5), "2.500");
+});

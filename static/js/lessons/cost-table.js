@@ -1,5 +1,12 @@
 // The cost of one example as a table: for each digit, the network's activation, the wanted value
 // (one-hot), and the squared difference as a bar; the footer holds their sum.
+/** Return a cost for reading: 3 decimals, or its first digits when smaller than 0.001, so a small
+ * cost never reads as 0.000. */
+export function costText(v) {
+  if (v === 0 || !Number.isFinite(v) || v >= 0.001) return Number.isFinite(v) ? v.toFixed(3) : "–";
+  return v.toPrecision(2).replace(/0+$/, "").replace(/\.$/, "");
+}
+
 export class CostTable {
   constructor(table, costEl) {
     this.body = table.tBodies[0];
@@ -24,10 +31,10 @@ export class CostTable {
       r.actV.textContent = a.toFixed(2);
       r.want.textContent = String(data.desired[d]);
       r.sq.style.width = `${100 * Math.min(1, s)}%`;
-      r.sqV.textContent = s.toFixed(3);
+      r.sqV.textContent = costText(s);
       r.tr.classList.toggle("wanted", d === data.label);
       r.tr.classList.toggle("win", d === data.digit);
     });
-    this.costEl.textContent = data.cost.toFixed(3);
+    this.costEl.textContent = costText(data.cost);
   }
 }

@@ -18,7 +18,9 @@ function card(key) {
   const root = document.createElement("div");
   root.className = "run-card";
   root.dataset.key = key;
-  root.innerHTML = `<h2>${key}</h2><p class="run-status"></p><div class="heatmaps wide"></div>`;
+  root.innerHTML = `<h2></h2><p class="run-status"></p><div class="heatmaps wide" role="img"></div>`;
+  root.querySelector("h2").textContent = key;
+  root.querySelector(".heatmaps").setAttribute("aria-label", `The first-layer weight maps of run ${key}, as 28 by 28 pictures`);
   $("#seed-grid").append(root);
   const c = { root, status: root.querySelector(".run-status"), maps: new Heatmaps(root.querySelector(".heatmaps"), null), step: -1 };
   cards.set(key, c);
