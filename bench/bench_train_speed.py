@@ -4,7 +4,7 @@ Prints seconds per epoch of 60,000 examples for app.nn against two yardsticks ti
 the textbook per-example loop (bench/reference.py) and a plain vectorised loop (bench/plain.py).
 Our two contenders read their inputs from memory as a real epoch does: app.nn trains on a random stretch
 of one shuffled copy of the whole training set, and the Trainer runs a real full-size epoch.
-The machine is shared and noisy (its speed swings by up to 2x within seconds), so the contenders run in
+The machine is shared and noisy (its speed swings within seconds), so the contenders run in
 short blocks, round after round, in a fresh random order each round, with a block of the reference
 before and after each of them: ref, A, ref, B, ref, C, ref. Each figure is the median over rounds, and
 the ratios are paired: each block's time against the mean of the two reference blocks around it (the

@@ -18,7 +18,7 @@ tests/test_speed_path.py checks this, and checks the step against Network.backpr
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,9 +95,14 @@ def layer_scales(net: Network) -> list[float]:
     as its sigma', which turns delta_{k-1} into f[k]^2 times itself, and every layer's gradient then
     comes out times the same f[L-1], which the step divides out of the output error. For the video's
     784-16-16-10 sigmoid network, f = [1/2, 2, 1/2]."""
-    L = net.n_layers
-    if not (net.activation.name == "sigmoid" and net.cost.output.name == "sigmoid"):
-        return [1.0] * L
+    sigmoid = net.activation.name == "sigmoid" and net.cost.output.name == "sigmoid"
+    return list(_scales(net.n_layers, sigmoid))
+
+
+@cache
+def _scales(L: int, sigmoid: bool) -> tuple[float, ...]:
+    if not sigmoid:
+        return (1.0,) * L
 
     def calls(f: list[float]) -> int:   # a multiply unless z comes halved, tanh, 1 or 2 calls out
         stored = f[1:] + [1.0]           # the scale each layer's activations are kept at
@@ -110,7 +115,7 @@ def layer_scales(net: Network) -> list[float]:
         while len(f) < L:
             f.insert(0, 1.0 / f[0])
         options.append(f)
-    return min(options, key=calls)
+    return tuple(min(options, key=calls))
 
 
 def input_batch(net: Network, x: np.ndarray, scale: float | None = None) -> np.ndarray:

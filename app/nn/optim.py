@@ -53,6 +53,7 @@ class SGD:
         self.grad = np.zeros_like(net.params)
         self.gradient_scale = net.cost.gradient_scale
         self._step: tuple | None = None             # (batch size, its compiled step): step_function()
+        self._input_scale = fast.layer_scales(net)[0]   # step() checks its inputs' layout against it
         # 0-d arrays of the parameters' dtype: NumPy would convert a Python float at every call
         self.momentum_0d, self.eta = np.array(momentum, net.dtype), np.array(learning_rate, net.dtype)
         params, step = net.params, self.grad   # the fast step hands back the update itself: see _compile
@@ -106,7 +107,7 @@ class SGD:
     def step(self, x_aug: np.ndarray, y: np.ndarray, learning_rate: float | None = None) -> np.ndarray:
         """Take one step on a mini-batch (x_aug from net.input_batch(x), y one-hot); return its output
         activations (valid until the next step)."""
-        x_aug = self.net.check_input(x_aug)
+        x_aug = fast.check_input(self.net, x_aug, self._input_scale)
         eta = self.learning_rate if learning_rate is None else learning_rate
         return self.step_function(len(x_aug))(x_aug, y.T, eta)
 

@@ -120,10 +120,10 @@ def augment(images: np.ndarray, rng: np.random.Generator, strength: float = 1.0,
     """Return a jittered copy of (n, 784) images in [0, 1] (float32), processed in chunks.
 
     Equal, bit for bit, to clip(stroke_width(random_affine(chunk))) chunk by chunk with the same rng;
-    the work runs in blocks of BLOCK images because big temporaries cost page faults, which are slow
-    on these virtual machines (the first version spent most of its time there). With threads > 1 the
-    blocks are shared out among threads (NumPy releases the GIL while it works): the random numbers
-    are all drawn first, in the same order, so the result is the same, bit for bit.
+    the work runs in blocks of BLOCK images because big temporaries cost page faults (see
+    docs/performance.md, "Augmentation"). With threads > 1 the blocks are shared out among threads
+    (NumPy releases the GIL while it works): the random numbers are all drawn first, in the same
+    order, so the result is the same, bit for bit.
     """
     out = np.empty_like(images, dtype=np.float32)
     if strength <= 0:

@@ -1,5 +1,6 @@
-"""Pin BLAS to one thread: on shared 2-core machines two BLAS threads on small matrices were measured
-15-50x slower whenever another process is busy, and barely faster when idle."""
+"""Pin BLAS to one thread: the network's matrices are small, so a second BLAS thread has little to
+share, and on a small shared machine it waits for a core whenever another process is busy (see
+docs/performance.md, "BLAS threads")."""
 
 from __future__ import annotations
 
