@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from .common import fail
+from .train import pace_value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -15,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--no-train", action="store_true", help="do not start the default training run")
+    p.add_argument("--pace", type=pace_value, default="classroom",
+                   help="the first run's pace: classroom (default: slow, then faster), full, or examples/s")
     p.add_argument("--state-dir", type=Path, default=None,
                    help="the server's state: runs database, checkpoints, saved models "
                         "(default $DIGIT_STUDIO_HOME or ./var)")
@@ -35,16 +38,20 @@ def run(args: argparse.Namespace) -> int:
 
     from app.server.main import create_app
     from app.server.settings import Settings
+    from app.training.config import TrainConfig, pace_problem
 
     if not 0 < args.port < 65536:
         fail(f"--port must be 1 to 65535, got {args.port}")
+    if (why := pace_problem(args.pace, TrainConfig().batch_size)) is not None:
+        fail(why)
     if args.max_runs < 1:
         fail(f"--max-runs must be at least 1, got {args.max_runs}")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     overrides = {key: getattr(args, key) for key in ("state_dir", "models_dir", "token")
                  if getattr(args, key)}
     settings = Settings(host=args.host, port=args.port, train_on_start=not args.no_train,
-                        max_concurrent_runs=args.max_runs, data_dir=args.data_dir, **overrides)
+                        first_pace=args.pace, max_concurrent_runs=args.max_runs, data_dir=args.data_dir,
+                        **overrides)
     app = create_app(settings)
     announce_token(app.state.token, app.state.token_generated, settings.host)
     # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.

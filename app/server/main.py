@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         app.state.live = LiveHub(app.state.runs)
         if settings.train_on_start:
             # The video's network at a classroom pace, watched: the page opens on its climb.
-            app.state.runs.create(TrainConfig(pace="classroom"), name="default", watch=True)
+            app.state.runs.create(TrainConfig(pace=settings.first_pace), name="default", watch=True)
         try:
             yield
         finally:

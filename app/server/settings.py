@@ -26,6 +26,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     train_on_start: bool = True
+    first_pace: str | float = "classroom"   # the first run's pace: a class watches it climb
     max_concurrent_runs: int = 2
     state_dir: Path = field(default_factory=_default_state_dir)
     data_dir: Path | None = None          # None: app.training.mnist's default (data/mnist)
