@@ -26,7 +26,8 @@ function options(el, { lines, yLabel, yFormat, yRange, log, cursorX }) {
     height: Math.max(150, el.clientHeight),
     legend: { show: true, live: false },
     cursor: { show: false },
-    scales: { x: { time: false, ...(log ? { distr: 3, log: 10 } : {}) }, y: yRange ? { range: yRange } : { auto: true } },
+    scales: { x: { time: false, ...(log ? { distr: 3, log: 10, range: logRange } : {}) },
+      y: yRange ? { range: yRange } : { auto: true } },
     axes: [
       { ...AXIS, font, labelFont: font, label: `examples seen${log ? " (log scale)" : ""}`, values: xValues,
         size: px * 2.2, labelSize: px * 1.5, space: px * 4 },
@@ -36,6 +37,12 @@ function options(el, { lines, yLabel, yFormat, yRange, log, cursorX }) {
     series: [{ label: "examples" }, ...lines.map((l) => ({ spanGaps: true, points: { show: false }, ...l }))],
     hooks: { draw: [(u) => drawCursor(u, cursorX())] },
   };
+}
+
+/** The log x range: from the first point to a little past the newest, not to the next power of ten. */
+function logRange(u, min, max) {
+  const lo = Math.max(1, Number.isFinite(min) ? min : 1);
+  return [lo, Math.max(lo * 10, (Number.isFinite(max) ? max : 10) * 1.3)];
 }
 
 /** A vertical line where the replay stands (x = examples seen), or nothing. */
@@ -65,6 +72,7 @@ class LineChart {
     this.build();
     this.draw = perFrame(() => {
       this.plot.setData(this.owner.series.columns(this.fields));
+      this.fit();
       this.renders += 1;
     });
     new ResizeObserver(() => this.fit()).observe(el);
@@ -72,6 +80,7 @@ class LineChart {
 
   build() {
     this.plot?.destroy();
+    this.fontPx = fontPx();   // the axes' text size, for the tests (>= 20 px on a projector)
     const opts = options(this.el, { ...this.spec, log: this.owner.log, cursorX: () => this.owner.cursorX });
     this.plot = new uPlot(opts, this.owner.series.columns(this.fields), this.el);
     this.fit();
@@ -96,16 +105,19 @@ class LineChart {
 }
 
 export class LearningCharts {
-  /** nowEl: where the latest accuracy is written ("47.3%"). */
-  constructor(costEl, accuracyEl, nowEl) {
+  /** nowEl: where the latest accuracy is written ("47.3%"); scaleEl: the log/linear toggle's button. */
+  constructor(costEl, accuracyEl, nowEl, scaleEl) {
     this.series = new Series();
     this.nowEl = nowEl;
+    this.scaleEl = scaleEl;
     this.scale = "auto";   // "auto" | "log" | "linear"
     this.log = true;
     this.cursorX = null;
-    this.cost = new LineChart(costEl, ["batch_cost", "probe_cost", "test_cost"], {
+    // The training batches' cost is left out: it is a smoothed average of a few images at a time that
+    // lags the probe by hundreds of steps early on, and reads as a second, contradicting curve to a
+    // class. The Step panel shows one batch's cost before and after.
+    this.cost = new LineChart(costEl, ["probe_cost", "test_cost"], {
       lines: [
-        { label: "training batches", stroke: "#e8a27c", width: 1.5 },
         { label: "probe: 1,000 test images", stroke: "#c2410c", width: 3 },
         { label: "full test set (10,000)", stroke: "#1b4f9c", width: 1, points: { show: true, size: 7 } },
       ], yLabel: "cost", yFormat: null, yRange: null,
@@ -130,6 +142,13 @@ export class LearningCharts {
   /** point: one metrics message. */
   update(point) {
     if (this.series.add(point)) this.redraw();
+  }
+
+  /** Return the probe's accuracy points as [[examples seen], [accuracy]] (for the tests). */
+  accuracyPoints() {
+    const [x, y] = this.series.columns(["probe_accuracy"]);
+    const keep = y.map((v) => v !== null);
+    return [x.filter((_, i) => keep[i]), y.filter((_, i) => keep[i])];
   }
 
   /** Set the x axis: "auto" (log while the run is young), "log" or "linear". */
@@ -161,6 +180,7 @@ export class LearningCharts {
     }
     this.cost.update();
     this.accuracy.update();
+    if (this.scaleEl) this.scaleEl.textContent = `x: ${this.log ? "log" : "linear"}`;
     const now = this.series.latestAccuracy();
     if (this.nowEl) {
       this.nowEl.textContent = now ? `${(now.value * 100).toFixed(1)}%` : "–";

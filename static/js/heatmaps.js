@@ -11,10 +11,14 @@ import { perFrame } from "./lib/throttle.js";
 export const DEFAULT_NEURONS = Array.from({ length: 16 }, (_, i) => i);
 
 export class Heatmaps {
-  /** root: the #weight-heatmaps element; scaleEl: where the colour scale's range is written. */
-  constructor(root, scaleEl) {
+  /**
+   * root: the #weight-heatmaps element; scaleEl: where the colour scale's range is written, in the
+   * words of label(scale).
+   */
+  constructor(root, scaleEl, label = (scale) => `(largest weight ±${scale.toFixed(1)})`) {
     this.root = root;
     this.scaleEl = scaleEl;
+    this.label = label;
     this.lut = int8Lut();
     this.cells = [];
     this.updates = 0;
@@ -51,7 +55,7 @@ export class Heatmaps {
     w.maps.forEach((codes, k) => this.paint(this.cells[k], codes));
     this.updates += 1;
     this.root.dataset.step = String(w.step ?? "");
-    if (this.scaleEl) this.scaleEl.textContent = `(largest weight ±${w.scale.toFixed(1)})`;
+    if (this.scaleEl) this.scaleEl.textContent = this.label(w.scale);
   }
 
   /** Draw one neuron's int8 codes, stretched so its 98th percentile reaches the palette's ends. */

@@ -42,7 +42,7 @@ const ui = {
   preview: new InputPreview($("#input-preview")),
   main: new OutputBars($("#output-bars"), $("#predicted-digit"), "digit"),
   compare: new OutputBars($("#compare-bars"), $("#compare-digit"), "compareDigit"),
-  charts: new LearningCharts($("#cost-chart"), $("#accuracy-chart"), $("#accuracy-now")),
+  charts: new LearningCharts($("#cost-chart"), $("#accuracy-chart"), $("#accuracy-now"), $("#x-scale")),
   heatmaps: new Heatmaps($("#weight-heatmaps"), $("#weight-scale")),
   step: new StepView($("#step-result")),
 };
@@ -68,11 +68,7 @@ const timeline = new Timeline($("#timeline"), $("#timeline-label"), scrub);
 const presentation = new Presentation($("#presentation"), () => ui.charts.rebuild());
 $("#clear-canvas").addEventListener("click", () => canvas.clear());
 $("#timeline-live").addEventListener("click", () => timeline.live());
-$("#x-scale").addEventListener("click", (e) => {
-  const next = ui.charts.log ? "linear" : "log";
-  ui.charts.setScale(next);
-  e.target.textContent = `x: ${next}`;
-});
+$("#x-scale").addEventListener("click", () => ui.charts.setScale(ui.charts.log ? "linear" : "log"));
 $("#follow-teacher").addEventListener("click", (e) => { e.preventDefault(); choose({ kind: "auto" }); });
 
 /** Return where model predictions go: {main, compare} each a model name or null (= the live run). */
@@ -161,8 +157,9 @@ function showRunObject(run) {
   bar.update(controls.run);
   const warning = $("#run-warning");
   warning.hidden = !run.warning;
-  warning.textContent = run.warning ? `This run has stopped learning: ${run.warning.message}` +
-    (run.warning.suggestion ? ` Suggestion: ${run.warning.suggestion}.` : "") : "";
+  const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
+  warning.textContent = run.warning ? `This run has stopped learning: ${sentence(run.warning.message)}` +
+    (run.warning.suggestion ? ` Suggestion: ${sentence(run.warning.suggestion)}` : "") : "";
   labels();
 }
 
@@ -284,7 +281,9 @@ async function refreshSnapshots() {
   try {
     const out = await api.snapshots(state.runId);
     if (out.id === undefined || out.id === state.runId) timeline.set(out.snapshots);
-  } catch { timeline.set([]); }              // a server without snapshots: no replay
+  } catch (err) {
+    if (err.status === 404) timeline.set([]);   // a server without snapshots (or a run without any): no replay
+  }
 }
 
 /** The slider moved: show the network as it was at that snapshot (null: live again). */

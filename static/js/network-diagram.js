@@ -32,6 +32,15 @@ export class NetworkDiagram {
     this.preview = document.createElement("canvas");
     this.preview.width = this.preview.height = 28;
     this.render = perFrame(() => this.draw());
+    // The picture is 1000 units wide and as tall as its box allows (taller in presentation mode).
+    new ResizeObserver(() => {
+      if (Math.abs(this.viewHeight() - (this.layout?.height ?? 0)) > 20) { this.key = null; this.render(); }
+    }).observe(root);
+  }
+
+  viewHeight() {
+    const w = this.root.clientWidth, h = this.root.clientHeight;
+    return w > 0 && h > 0 ? Math.round(Math.max(480, Math.min(1400, (1000 * h) / w))) : 640;
   }
 
   /** msg: a `network` message (docs/api.md): sizes, shown neurons, connections. */
@@ -77,7 +86,7 @@ export class NetworkDiagram {
     this.key = key;
     this.sizes = sizes;
     this.shown = shown;
-    const l = this.layout = layout(shown.map((s) => s.length));
+    const l = this.layout = layout(shown.map((s) => s.length), this.viewHeight());
     this.svg.setAttribute("viewBox", `0 0 ${l.width} ${l.height}`);
     const title = (x, text, anchor = "middle") => svg("text", { x, y: 34, class: "layer-title", "text-anchor": anchor });
     const titles = [title(l.input.x, "", "start")];

@@ -9,7 +9,8 @@ export class StepView {
   constructor(root) {
     this.root = root;
     this.text = root.querySelector(".step-text");
-    this.maps = new Heatmaps(root.querySelector(".step-maps"), root.querySelector(".step-scale"));
+    this.maps = new Heatmaps(root.querySelector(".step-maps"), root.querySelector(".step-scale"),
+      (scale) => `(largest change ±${scale.toPrecision(2)})`);
     this.last = null;
   }
 

@@ -109,25 +109,32 @@ def test_drawn_digits_are_recognised_by_the_run_being_watched(server: str, page:
 
 
 def test_a_run_started_from_the_form_fills_the_chart_and_changes_the_weights(server: str, page: Page) -> None:
-    open_studio(page, server)
+    first = open_studio(page, server)
     page.click("#run-panel summary")
     page.fill("#run-form [name=epochs]", "10")
     page.fill("#run-form [name=learning_rate]", "2")
     page.fill("#run-form [name=name]", "browser test")
     page.click("#run-form button[type=submit]")
-    page.wait_for_url("**/?run=*", timeout=10_000)
-    run_id = page.url.split("run=")[1]
+    # The new run becomes the teacher's watched run, and the page follows it (no ?run= of its own).
+    page.wait_for_function(f"window.studio.state.runId && window.studio.state.runId !== '{first}'",
+                           timeout=10_000)
+    run_id = page.evaluate("window.studio.state.runId")
     page.wait_for_function(
         f"document.body.dataset.live === 'open' && window.studio.state.runId === '{run_id}'", timeout=10_000)
+    assert get_json(f"{server}/api/studio")["watched"] == run_id
+    assert "run=" not in page.url
     assert get_json(f"{server}/api/runs/{run_id}")["config"]["epochs"] == 10
     page.wait_for_function("Number(document.querySelector('#cost-chart').dataset.points) > 0", timeout=15_000)
     before_points = int(page.get_attribute("#cost-chart", "data-points"))
     page.wait_for_function("document.querySelector('#weight-heatmaps').dataset.step", timeout=10_000)
     before = heatmap_pixels(page)
+    before_step = page.get_attribute("#weight-heatmaps", "data-step")
     assert len(before) == 16, "one canvas per streamed neuron"
     page.wait_for_function(f"Number(document.querySelector('#cost-chart').dataset.points) > {before_points}",
                            timeout=15_000)
-    page.wait_for_timeout(1200)
+    # The heatmaps write the step of the weights they show once they have painted them.
+    page.wait_for_function(f"document.querySelector('#weight-heatmaps').dataset.step !== '{before_step}'",
+                           timeout=15_000)
     assert heatmap_pixels(page) != before, "the weight heatmaps change while the run trains"
     assert "epoch" in page.text_content("#run-status")
     shot(page, "studio-new-run")

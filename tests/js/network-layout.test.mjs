@@ -13,6 +13,13 @@ test("the video's network: input on the left, 16, 16 and 10 circles in columns l
   }
 });
 
+test("a taller picture spreads the circles and keeps them inside", () => {
+  const tall = layout([16, 16, 10], 1200);
+  assert.equal(tall.height, 1200);
+  for (const c of tall.columns) assert.ok(c.ys.at(-1) + c.r <= 1200 && c.ys[0] - c.r >= VIEW.top);
+  assert.ok(tall.columns[0].ys[1] - tall.columns[0].ys[0] > layout([16, 16, 10]).columns[0].ys[1] - layout([16, 16, 10]).columns[0].ys[0]);
+});
+
 test("input pixels map into the input square, row by row", () => {
   const { input } = layout([16, 10]);
   const a = pixelCentre(input, 0), b = pixelCentre(input, 783), c = pixelCentre(input, 28);

@@ -6,11 +6,11 @@ const INPUT = { x: 10, size: 230 };
 const OUTPUT_X = 880;
 
 /**
- * Return the layout for `counts` neurons shown per layer after the input (e.g. [16, 16, 10]):
- * {input: {x, y, size, cell}, columns: [{x, ys: [...], r}]}.
+ * Return the layout for `counts` neurons shown per layer after the input (e.g. [16, 16, 10]), in a
+ * picture 1000 wide and `height` tall: {width, height, input: {x, y, size, cell}, columns: [{x, ys: [...], r}]}.
  */
-export function layout(counts) {
-  const { width, height, top, bottom } = VIEW;
+export function layout(counts, height = VIEW.height) {
+  const { width, top, bottom } = VIEW;
   const span = height - top - bottom;
   const input = { x: INPUT.x, y: top + (span - INPUT.size) / 2, size: INPUT.size, cell: INPUT.size / 28 };
   const first = INPUT.x + INPUT.size + 150;
@@ -18,7 +18,7 @@ export function layout(counts) {
     const x = counts.length === 1 ? OUTPUT_X : first + ((OUTPUT_X - first) * k) / (counts.length - 1);
     const gap = span / Math.max(n, 1);
     const ys = Array.from({ length: n }, (_, i) => top + gap * (i + 0.5));
-    return { x, ys, r: Math.max(4, Math.min(17, gap * 0.42)) };
+    return { x, ys, r: Math.max(4, Math.min(22, gap * 0.42)) };
   });
   return { width, height, input, columns };
 }

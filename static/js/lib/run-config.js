@@ -116,7 +116,7 @@ export function statusParts(run, metrics) {
   const parts = [run.name && run.name !== run.id ? `${run.name} (${run.id})` : `run ${run.id}`];
   if (Number.isFinite(p.epoch)) parts.push(`epoch ${p.epoch.toFixed(2)} / ${p.epochs}`);
   if (Number.isFinite(p.examples_seen)) parts.push(`${fmt.format(p.examples_seen)} examples seen`);
-  if (Number.isFinite(m.examples_per_second)) parts.push(`${fmt.format(Math.round(m.examples_per_second))} examples/s`);
+  if (run.status === "running" && Number.isFinite(m.examples_per_second)) parts.push(`${fmt.format(Math.round(m.examples_per_second))} examples/s`);
   if (Number.isFinite(m.test_accuracy)) parts.push(`test accuracy ${(100 * m.test_accuracy).toFixed(1)}%`);
   if (run.error) parts.push(run.error);
   return [run.status, parts];
