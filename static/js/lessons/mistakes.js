@@ -87,7 +87,10 @@ async function refresh() {
     $("#lesson-error").textContent = "";
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded || 0) + 1);
   } catch (err) { $("#lesson-error").textContent = err.message; }
-  finally { busy = false; }
+  finally {
+    busy = false;
+    live ||= Boolean(picker.source.run);   // a run with no weights yet: ask again until it has some
+  }
 }
 
 function choose(right, answer) {
