@@ -109,13 +109,14 @@ def _scales(L: int, sigmoid: bool) -> tuple[float, ...]:
         return sum((f_in != 0.5) + 1 + (1 if f_out == 2.0 else 2)
                    for f_in, f_out in zip(f, stored, strict=True))
 
-    options = []
+    options: list[list[float]] = []
     for top in (1.0, 0.5, 2.0):                  # 1.0 first: the plain form wins ties
         f = [top]
         while len(f) < L:
             f.insert(0, 1.0 / f[0])
         options.append(f)
-    return tuple(min(options, key=calls))
+    best = min(options, key=calls)
+    return tuple(best)
 
 
 def input_batch(net: Network, x: np.ndarray, scale: float | None = None) -> np.ndarray:

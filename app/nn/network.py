@@ -46,7 +46,8 @@ class Network:
             raise ValueError(f"sizes {self.sizes} need {n_params} parameters, got shape {params.shape}")
         else:
             self.params = np.ascontiguousarray(params, dtype=self.dtype)
-        self.Wb = fast.views(self.params, shapes)      # (n_out, n_in + 1)
+        blocks = np.split(self.params, np.cumsum([rows * cols for rows, cols in shapes])[:-1])
+        self.Wb = [block.reshape(shape) for block, shape in zip(blocks, shapes, strict=True)]
         self.W = [wb[:, :-1] for wb in self.Wb]        # (n_out, n_in)
         self.b = [wb[:, -1] for wb in self.Wb]         # (n_out,)
         if params is None:
@@ -107,12 +108,12 @@ class Network:
             activations.append(activation)
         # BP1, the output error: delta_L = dC/da * sigma'(z_L), one row per example (m, sizes[-1]).
         delta = self.cost.delta(zs[-1], activations[-1], np.asarray(y, dtype=self.dtype))
-        nabla_W, nabla_b = [np.empty(0)] * self.n_layers, [np.empty(0)] * self.n_layers
-        for l in range(self.n_layers - 1, -1, -1):  # from the top
+        nabla_W, nabla_b = [np.zeros_like(W) for W in self.W], [np.zeros_like(b) for b in self.b]
+        for l in range(self.n_layers - 1, -1, -1):               # from the top
             nabla_b[l] = delta.sum(axis=0)                        # BP3: dC/db_j = delta_j
             nabla_W[l] = delta.T @ activations[l]                 # BP4: dC/dw_jk = a_k delta_j
-            if l > 0:                                             # BP2: the previous layer's error,
-                delta = (delta @ self.W[l]) * self.activation.prime(zs[l - 1])   # (W^T delta) * sigma'(z)
+            if l > 0:   # BP2, the error of the layer below: delta_{l-1} = (W_l^T delta_l) * sigma'(z_{l-1})
+                delta = (delta @ self.W[l]) * self.activation.prime(zs[l - 1])
         return nabla_W, nabla_b
 
     def copy(self) -> Network:
@@ -139,11 +140,17 @@ class Network:
         return fast.check_input(self, x_aug)
 
     def gradient(self, x_aug: np.ndarray, y: np.ndarray, grad: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        """Write into `grad` (shaped like params) the fast step's gradient for inputs made by
-        input_batch(): summed over the batch, divided by cost.gradient_scale, times `scale`.
-        Return the output activations (m, sizes[-1]), valid until the next call."""
+        """Write backprop()'s gradient into `grad` (shaped like params), divided by cost.gradient_scale
+        and times `scale`, for inputs made by input_batch(); return the outputs (m, sizes[-1]).
+        (The fast step's form, kept for app/lessons/example.py: new code calls backprop().)"""
         x_aug = self.check_input(x_aug)
-        return fast.gradient_step(self, len(x_aug), grad)(x_aug, np.asarray(y, self.dtype).T, scale)
+        x = x_aug[:, :-1] / x_aug[0, -1]        # undo input_batch's scale, a power of 2: exact
+        nabla_W, nabla_b = self.backprop(x, y)
+        factor = scale / self.cost.gradient_scale
+        ends = np.cumsum([wb.size for wb in self.Wb])[:-1]
+        for block, wb, nw, nb in zip(np.split(grad, ends), self.Wb, nabla_W, nabla_b, strict=True):
+            block.reshape(wb.shape)[:, :-1], block.reshape(wb.shape)[:, -1] = factor * nw, factor * nb
+        return self.feedforward(x)
 
 
 def one_hot(labels: np.ndarray, n: int = 10, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
