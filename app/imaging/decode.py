@@ -2,6 +2,8 @@
 
 Bounds are checked before any pixel is decoded: the byte size first, then the size the header
 declares, so a small file that would decompress into gigabytes (a "decompression bomb") is refused.
+What an image costs to decode follows its pixel count, not its bytes (a 140 KB PNG can hold 16.7 M
+pixels), so callers read the header first (`peek`) and decide from `pixels` where to decode it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from PIL import Image, UnidentifiedImageError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE       # a photo
+DRAWING_MAX_PIXELS = 2 * 1024 * 1024   # a canvas: 1448x1448 covers a phone's full width at 3.5x density
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 # Pillow's own guard: refuse anything larger than we would ever accept, even if a path skips our check.
 Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
@@ -54,8 +58,24 @@ def decode_data_url(url: str) -> bytes:
         raise ImageError("the data URL's base64 part is not valid base64", 400) from None
 
 
-def open_image(data: bytes) -> Image.Image:
+def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Return the decoded image (fully loaded), or raise ImageError saying what is wrong with it."""
+    image = peek(data, max_pixels)
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise ImageError(f"the image file is damaged or truncated ({exc})", 400) from None
+    return image
+
+
+def pixels(image: Image.Image) -> int:
+    """Return the image's pixel count: what decoding it costs, whatever its size in bytes."""
+    return image.size[0] * image.size[1]
+
+
+def peek(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Return the image with only its header read (cheap), after checking its bytes, its sides and its
+    pixel count against the limits; raise ImageError saying what is wrong with it."""
     if not data:
         raise ImageError("the file is empty; send a PNG, JPEG, WebP, GIF or BMP image", 400)
     if len(data) > MAX_BYTES:
@@ -76,8 +96,8 @@ def open_image(data: bytes) -> Image.Image:
         raise ImageError(f"the image is {width}x{height} pixels; the limit is {MAX_SIDE}x{MAX_SIDE}", 413)
     if width < 1 or height < 1:
         raise ImageError("the image has no pixels", 400)
-    try:
-        image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageError(f"the image file is damaged or truncated ({exc})", 400) from None
+    if width * height > max_pixels:
+        raise ImageError(f"the image is {width}x{height} pixels ({width * height / 1e6:.1f} megapixels); "
+                         f"a drawing may have at most {max_pixels / 1e6:.1f} megapixels (send a smaller "
+                         "canvas, or the 28x28 pixels)", 413)
     return image

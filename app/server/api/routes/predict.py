@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from PIL import ImageOps
 from starlette.datastructures import UploadFile
 
-from app.imaging import MAX_BYTES, ImageError, decode_data_url, open_image, pixels_to_input, preprocess
+from app.imaging import ImageError, decode_data_url, pixels_to_input
+from app.server.bodylimit import IMAGE_BODY_LIMIT
+from app.server.decoding import image_input
 from app.server.inference import describe
 from app.server.models import ModelFileError, UnknownModelError
 from app.server.schemas import PredictOut
@@ -24,9 +24,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "run without weights yet, or the model's file cannot be read"},
     413: {"description": "file over 5 MB or 4096x4096"}, 415: {"description": "not an image"},
     422: {"description": "empty drawing, wrong shape or range"},
-    503: {"description": "no model at all: neither `best` nor `default`"}}
+    503: {"description": "no model at all (neither `best` nor `default`), or busy decoding other large "
+                         "images (try again after Retry-After seconds)"}}
 
-MAX_BODY = MAX_BYTES * 4 // 3 + 64 * 1024   # a 5 MB image as base64 JSON or multipart, plus framing
+MAX_BODY = IMAGE_BODY_LIMIT   # enforced by the security middleware (app/server/bodylimit.py)
+RETRY = {"Retry-After": "1"}
 UPLOAD = {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
     "file": {"type": "string", "format": "binary", "description": "PNG, JPEG, WebP, GIF or BMP"}}}},
     "application/json": {"schema": {"type": "object", "properties": {
@@ -96,7 +98,9 @@ def default_model_name(request: Request) -> str:
 async def read_input(request: Request, keep_steps: bool) -> tuple[Any, dict | None]:
     """Return (28x28 input, preprocessing steps or None) from whichever form the body takes."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await read_body(request)
+    # The security middleware has refused any body over the image limit before it was read whole.
+    # Read once: request.form() below parses from this cached body.
+    body = await request.body()
     try:
         if content_type == "multipart/form-data":
             data = await upload_bytes(request)
@@ -110,45 +114,9 @@ async def read_input(request: Request, keep_steps: bool) -> tuple[Any, dict | No
                 raise ImageError("'image' must be a non-empty data URL string", 422)
             return await image_input(data, keep_steps)
     except ImageError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+        raise HTTPException(exc.status, str(exc), headers=RETRY if exc.status == 503 else None) from None
     raise HTTPException(415, f"unsupported content type {content_type!r}: send multipart/form-data with a "
                              "'file' field, or JSON with 'pixels' or 'image'")
-
-
-INLINE_BYTES = 256 * 1024
-
-
-async def image_input(data: bytes, keep_steps: bool) -> tuple[Any, dict | None]:
-    """Return (28x28 input, steps) from image bytes. A canvas-sized image (~2 ms) is done right here:
-    a hop to a worker thread and back costs more than that while a training thread holds the GIL.
-    Big files (a photo can take 100 ms to decode) go to a worker thread, so the loop stays free."""
-    if len(data) <= INLINE_BYTES:
-        return _from_image_bytes(data, keep_steps)
-    return await run_in_threadpool(_from_image_bytes, data, keep_steps)
-
-
-def _from_image_bytes(data: bytes, keep_steps: bool) -> tuple[Any, dict | None]:
-    # A phone photo is often stored sideways with an EXIF Orientation tag: turn it the way it is seen.
-    result = preprocess(ImageOps.exif_transpose(open_image(data)), keep_steps)
-    return result.input, result.steps
-
-
-async def read_body(request: Request) -> bytes:
-    """Return the request body, refusing (413) to read more than MAX_BODY bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise HTTPException(413, f"the request is {int(declared) / 2**20:.1f} MB; images may be at most "
-                                 f"{MAX_BYTES // 2**20} MB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise HTTPException(413, f"the request is over {MAX_BODY // 2**20} MB; images may be at most "
-                                     f"{MAX_BYTES // 2**20} MB")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    request._body = body  # Starlette's own cache: request.form() parses from it instead of the socket
-    return body
 
 
 async def upload_bytes(request: Request) -> bytes:

@@ -1,0 +1,116 @@
+"""One heavy image must not stall everyone: images are decoded off the event loop, in a bounded pool,
+decided by their pixel count; drawings have a pixel cap of their own."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from app.server import decoding
+from tests.support.studio import request, studio
+
+pytestmark = pytest.mark.slow
+POSTERS, HEALTH_SAMPLES = 4, 100
+# The issue's goal is 100 ms; the bound here is generous so a busy 2-core machine never fails it, while
+# decoding on the event loop (seconds) always does. docs/performance.md has the real figure.
+BOUND = 1.0
+
+
+def worst_image() -> bytes:
+    """Return the slowest image to decode within the limits: 4096x4096 16-bit greyscale PNG of a
+    seven (~140 KB: flat paper compresses to almost nothing, decoding still touches 16.7 M pixels)."""
+    image = Image.new("L", (4096, 4096), 255)
+    ImageDraw.Draw(image).line([(1000, 700), (3000, 700), (1600, 3400)], fill=0, width=260)
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image).astype(np.uint16) * 257).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def multipart(data: bytes) -> tuple[bytes, str]:
+    boundary = "reliability-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_health_stays_quick_while_four_clients_post_the_worst_image(tmp_path: Path):
+    body, content_type = multipart(worst_image())
+    stop, answers = threading.Event(), [[] for _ in range(POSTERS)]
+
+    def post_forever(url: str, mine: list) -> None:
+        while not stop.is_set():
+            status, _, reply = request(f"{url}/api/predict", "POST", body, {"Content-Type": content_type},
+                                       timeout=120)
+            mine.append((status, reply))
+
+    with studio(tmp_path / "state", "--no-train") as server:
+        posters = [threading.Thread(target=post_forever, args=(server.url, mine)) for mine in answers]
+        for t in posters:
+            t.start()
+        try:
+            deadline = time.monotonic() + 120
+            while not all(answers) and time.monotonic() < deadline:   # every poster is under way
+                time.sleep(0.05)
+            times: list[float] = []
+            while len(times) < HEALTH_SAMPLES and sum(t > BOUND for t in times) < 2:  # 2 over: p99 is too
+                start = time.perf_counter()
+                assert request(f"{server.url}/api/health")[0] == 200
+                times.append(time.perf_counter() - start)
+        finally:
+            stop.set()
+            for t in posters:
+                t.join(timeout=120)
+    p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
+    print(f"health under {POSTERS} posters of the worst image: p50 {p50 * 1000:.1f} ms, "
+          f"p99 {p99 * 1000:.1f} ms; posts answered: {sum(map(len, answers))}")
+    statuses = {status for mine in answers for status, _ in mine}
+    assert all(answers), "every poster got answers"
+    assert statuses <= {200, 503}, statuses
+    assert 200 in statuses
+    assert all(reply["digit"] == 7 for mine in answers for status, reply in mine if status == 200)
+    assert len(times) == HEALTH_SAMPLES and p99 < BOUND, f"health p99 {p99 * 1000:.0f} ms under load"
+
+
+def png(side: int) -> bytes:
+    image = Image.new("L", (side, side), 255)
+    seven = [(side // 4, side // 5), (3 * side // 4, side // 5), (side // 2, side - side // 6)]
+    ImageDraw.Draw(image).line(seven, fill=0, width=max(1, side // 14))
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_drawing_has_a_pixel_cap_and_a_photo_keeps_its_own(client):
+    big = png(2048)   # 4.2 megapixels: no canvas is that large, a photo may be
+    photo = client.post("/api/predict", files={"file": ("photo.png", big, "image/png")})
+    assert photo.status_code == 200 and photo.json()["digit"] == 7, photo.text
+    run = client.post("/api/runs", json={"hidden": [8], "epochs": 1, "train_subset": 200,
+                                         "validation_size": 0}).json()
+    data_url = "data:image/png;base64," + base64.b64encode(big).decode()
+    with client.websocket_connect(f"/api/runs/{run['id']}/live") as ws:
+        ws.send_json({"type": "draw", "image": data_url})
+        message = ws.receive_json()
+        while message["type"] != "error":
+            message = ws.receive_json()
+        assert "megapixels" in message["message"] and "2.1" in message["message"], message
+        canvas = "data:image/png;base64," + base64.b64encode(png(600)).decode()
+        ws.send_json({"type": "draw", "image": canvas})
+        while (message := ws.receive_json())["type"] != "activations":
+            assert message["type"] != "error", message
+    client.post(f"/api/runs/{run['id']}/stop")
+
+
+def test_a_full_decoding_pool_answers_503_with_retry_after(client, monkeypatch):
+    monkeypatch.setattr(decoding, "MAX_WAITING", 0)   # as if every slot were taken
+    r = client.post("/api/predict", files={"file": ("photo.png", png(1024), "image/png")})
+    assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+    assert "try again" in r.json()["detail"]
+    small = client.post("/api/predict", files={"file": ("canvas.png", png(280), "image/png")})
+    assert small.status_code == 200, "a canvas-sized image is decoded at once, without the pool"
