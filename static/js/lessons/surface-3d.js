@@ -172,7 +172,7 @@ export class Surface3D {
     if (this.cursor) this.dot(this.cursor.point, this.cursor.value, lw * 1.6, "#fff", "#101418");
     if (this.ball) {
       const i = this.ballIndex(), p = this.ball.path;
-      this.dot(p.points[i], p.values[i] ?? this.hi, lw * 3.2, this.ball.colour, "#fff");
+      this.dot(p.points[i], p.values[i] ?? this.hi, lw * 3.6, this.ball.colour, "#101418");
       this.canvas.dataset.ballStep = String(i);
     }
   }
@@ -187,5 +187,9 @@ export class Surface3D {
     ctx.arc(sx, sy - radius * 0.8, radius, 0, 2 * Math.PI);   // resting on the surface, not sunk into it
     ctx.fill();
     ctx.stroke();
+    ctx.fillStyle = "rgba(255, 255, 255, 0.7)";   // a highlight, so it reads as a ball
+    ctx.beginPath();
+    ctx.arc(sx - radius * 0.35, sy - radius * 1.15, radius * 0.3, 0, 2 * Math.PI);
+    ctx.fill();
   }
 }

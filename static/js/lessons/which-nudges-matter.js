@@ -5,6 +5,7 @@ import { Heatmaps } from "../heatmaps.js";
 import { InputPreview } from "../input-preview.js";
 import { strokesToPixels } from "../lib/digitize.js";
 import { throttle } from "../lib/throttle.js";
+import { costText } from "./cost-table.js";
 import { GradientColumn } from "./gradient-column.js";
 import { getJSON, postJSON } from "./http.js";
 import { readSettings, saveSettings } from "./query.js";
@@ -32,7 +33,7 @@ function show(data) {
   if (settings.mode === "train") preview.update(data.input);
   $("#example-label").textContent = String(data.label);
   $("#example-digit").textContent = String(data.digit);
-  $("#example-cost").textContent = data.cost.toFixed(3);
+  $("#example-cost").textContent = costText(data.cost);
   column.update(data.column);
   $("#step-result").textContent = "Every weight and bias moves by −(learning rate) × its gradient.";
   $("#step-error").textContent = "";
