@@ -81,7 +81,7 @@ test("two runs' histories share one x axis, with gaps where a run has no value",
   assert.deepEqual(mergeColumns([{ points: [], field: "x" }]), [[], []]);
 });
 
-import { costText } from "../../static/js/lessons/cost-table.js";
+import { costText, squareText } from "../../static/js/lessons/cost-table.js";
 
 test("a small cost never reads as 0.000", () => {
   assert.equal(costText(0.0651), "0.065");
@@ -89,4 +89,5 @@ test("a small cost never reads as 0.000", () => {
   assert.equal(costText(0.0004), "0.0004");
   assert.equal(costText(0), "0.000");
   assert.equal(costText(2.5), "2.500");
+  assert.deepEqual([squareText(0.000085), squareText(0), squareText(0.25)], ["<0.001", "0.000", "0.250"]);
 });

@@ -7,6 +7,11 @@ export function costText(v) {
   return v.toPrecision(2).replace(/0+$/, "").replace(/\.$/, "");
 }
 
+/** Return one digit's squared gap for its narrow column: 3 decimals, "<0.001" when it is smaller. */
+export function squareText(v) {
+  return v > 0 && v < 0.001 ? "<0.001" : v.toFixed(3);
+}
+
 export class CostTable {
   constructor(table, costEl) {
     this.body = table.tBodies[0];
@@ -31,7 +36,7 @@ export class CostTable {
       r.actV.textContent = a.toFixed(2);
       r.want.textContent = String(data.desired[d]);
       r.sq.style.width = `${100 * Math.min(1, s)}%`;
-      r.sqV.textContent = costText(s);
+      r.sqV.textContent = squareText(s);
       r.tr.classList.toggle("wanted", d === data.label);
       r.tr.classList.toggle("win", d === data.digit);
     });
