@@ -71,7 +71,7 @@ class RunManager:
             self.checkpoints = Checkpoints(Path(state_dir) / "checkpoints")
             self._reload()
             threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
-        deleted = self.store.deleted_runs() if self.store is not None else []
+        deleted = self.store.ids_taken() if self.store is not None else []
         self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
 
     # Persistence ---------------------------------------------------------------------------------
@@ -315,8 +315,9 @@ class RunManager:
                     self.store.delete_run(run_id, datetime.now(UTC).isoformat(timespec="seconds"))
                 del self._runs[run_id]
                 run.take_unsaved()   # its rows are gone: nothing more to write
-            if self.watched == run_id:
-                self.watch(None)
+            if self.watched == run_id:   # the studio moves to the newest run left, if any
+                left = self.list()
+                self.watch(left[0].id if left else None)
         if self.checkpoints is not None:
             try:
                 self.checkpoints.delete(run_id)
