@@ -8,13 +8,16 @@ by all threads behind a lock: writes are few and small (metrics arrive in batche
 second), so a lock costs nothing measurable.
 
 A database that cannot be read is moved aside (state.sqlite3.corrupt-<time>) and a fresh one started:
-the server must come up, and the problem is kept in `problems` for GET /api/health.
+the server must come up, and the problem is kept in `problems` for GET /api/health. Rows are checked as
+they are read: one bad row (an id that is not r<number>, a config or metrics point or model record that
+is not a JSON object, an unknown status) is skipped and named in `problems`; the rest load.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -36,6 +39,10 @@ CREATE TABLE IF NOT EXISTS deleted_runs (seq INTEGER PRIMARY KEY, id TEXT NOT NU
 """
 
 
+RUN_ID = re.compile(r"^r[1-9][0-9]{0,11}$")
+STATUSES = ("queued", "running", "paused", "finished", "stopped", "failed", "diverged", "interrupted")
+
+
 @dataclass(frozen=True)
 class RunRow:
     id: str
@@ -50,13 +57,36 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, allow_nan=False, separators=(",", ":"))
 
 
+def _object(text: object) -> dict[str, Any] | None:
+    """Return the JSON object stored in `text`, or None if it is anything else."""
+    try:
+        value = json.loads(text) if isinstance(text, str | bytes) else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def run_row_problem(row: tuple) -> str | None:
+    """Return why a `runs` row (id, name, status, error, config, created) cannot be loaded, or None."""
+    run_id, name, status, error, config, created = row
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+        return f"its id {run_id!r} is not r followed by a number"
+    if status not in STATUSES:
+        return f"its status {status!r} is not one of {', '.join(STATUSES)}"
+    if _object(config) is None:
+        return "its config is not a JSON object"
+    if not isinstance(name, str) or not isinstance(created, str) or not isinstance(error, str | None):
+        return "its name, creation time or error is not text"
+    return None
+
+
 class Store:
     def __init__(self, state_dir: Path):
         """Open (or create) <state_dir>/state.sqlite3; an unreadable file is moved aside, never fatal."""
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.state_dir / FILENAME
-        self.problems: list[str] = []
+        self.problems: list[str] = []          # each said once, in the order found
         self._lock = threading.Lock()
         try:
             self._db = self._connect()
@@ -88,6 +118,12 @@ class Store:
             raise
         return db
 
+    def report(self, message: str) -> None:
+        """Keep `message` for GET /api/health (once) and log it the first time."""
+        if message not in self.problems:
+            log.error(message)
+            self.problems.append(message)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -110,11 +146,18 @@ class Store:
                     (int(run_id[1:]), run_id, name, status, error, _dumps(config), created))
 
     def runs(self) -> list[RunRow]:
-        """Return every stored run, oldest first."""
+        """Return every stored run that can be loaded, oldest first; the others are reported, skipped."""
         with self._lock:
             rows = self._db.execute("SELECT id, name, status, error, config, created FROM runs "
                                     "ORDER BY seq").fetchall()
-        return [RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+        good = []
+        for r in rows:
+            why = run_row_problem(r)
+            if why is not None:
+                self.report(f"database: the row of run {str(r[0])[:40]!r} is skipped: {why}")
+                continue
+            good.append(RunRow(r[0], r[1], r[2], r[3], _object(r[4]) or {}, r[5]))
+        return good
 
     def delete_run(self, run_id: str, deleted: str) -> None:
         """Forget a run and its metrics history in one transaction, and remember its id as deleted."""
@@ -129,7 +172,14 @@ class Store:
         """Return the ids of every deleted run, oldest first."""
         with self._lock:
             rows = self._db.execute("SELECT id FROM deleted_runs ORDER BY seq").fetchall()
-        return [r[0] for r in rows]
+        return [r[0] for r in rows if isinstance(r[0], str) and RUN_ID.match(r[0])]
+
+    def ids_taken(self) -> list[str]:
+        """Return every run id ever handed out: stored (even rows skipped as unreadable) or deleted. A
+        new run must not take one of them."""
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM runs UNION SELECT id FROM deleted_runs").fetchall()
+        return [r[0] for r in rows if isinstance(r[0], str) and RUN_ID.match(r[0])]
 
     # Metrics ---------------------------------------------------------------------------------------
     def add_points(self, points: list[tuple[str, dict[str, Any]]]) -> None:
@@ -143,7 +193,11 @@ class Store:
         with self._lock:
             rows = self._db.execute("SELECT point FROM metrics WHERE run_id = ? ORDER BY rowid",
                                     (run_id,)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        points = [p for r in rows if (p := _object(r[0])) is not None and isinstance(p.get("step"), int)]
+        if len(points) < len(rows):
+            self.report(f"database: run {run_id}: {len(rows) - len(points)} metrics point(s) are not JSON "
+                        "objects with a step, skipped")
+        return points
 
     def drop_points_after(self, run_id: str, step: int) -> None:
         """Forget a run's points beyond `step` (a resumed run trains those steps again)."""
@@ -159,7 +213,15 @@ class Store:
         """Return name -> {file, run_id, created, meta} for every registered model."""
         with self._lock:
             rows = self._db.execute("SELECT name, file, run_id, created, meta FROM models").fetchall()
-        return {r[0]: {"file": r[1], "run_id": r[2], "created": r[3], "meta": json.loads(r[4])} for r in rows}
+        found = {}
+        for name, file, run_id, created, meta in rows:
+            record = _object(meta)
+            if record is None or not isinstance(name, str) or not isinstance(file, str):
+                self.report(f"database: the row of model {str(name)[:40]!r} is skipped: its record is not a "
+                            "JSON object (the model file, if there, registers it again)")
+                continue
+            found[name] = {"file": file, "run_id": run_id, "created": created, "meta": record}
+        return found
 
     def delete_model(self, name: str) -> bool:
         """Forget a model's registry row; return whether there was one."""

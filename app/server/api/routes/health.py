@@ -12,5 +12,8 @@ router = APIRouter(tags=["health"])
 @router.get("/api/health", response_model=Health)
 def health(request: Request) -> Health:
     state = request.app.state
+    store = state.runs.store
+    problems = [*state.runs.problems, *(store.problems if store is not None else []),
+                *state.models.problems()]
     return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()),
-                  problems=[*state.runs.problems, *state.models.problems()])
+                  problems=list(dict.fromkeys(problems)))   # each once, in the order found
