@@ -100,6 +100,9 @@ def test_lesson_4_the_whole_gradient_and_one_step(page: Page, server: str):
     expect(column.locator("li").last.locator(".gc-arrow")).to_have_text("·")   # the bottom: untouched weights
     page.select_option("#column-order", "network")
     expect(column.locator("li").first.locator(".gc-name")).to_have_text("pixel (0, 0) → h1 #1")
+    column.locator("li").first.hover()   # next to the weights it nudges: its neuron's pictures light up
+    expect(page.locator('#weight-maps canvas[data-neuron="0"]')).to_have_class(re.compile("picked"))
+    expect(page.locator('#gradient-maps canvas[data-neuron="0"]')).to_have_class(re.compile("picked"))
     page.fill("#step-rate", "3")
     page.click("#apply-step")
     expect(page.locator("#step-result")).to_contain_text("before →")
@@ -217,3 +220,21 @@ def test_the_phone(browser: Browser, server: str):
         shot(pg, "video-lesson-phone-draw")
     finally:
         context.close()
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    """Return the WCAG contrast ratio of two sRGB colours (0..255)."""
+    def luminance(rgb: list[float]) -> float:
+        lin = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_draw_hint_is_readable(page: Page, server: str):
+    page.goto(server)
+    expect(page.locator("#draw-hint")).to_be_visible()
+    colours = page.evaluate(r"""() => [getComputedStyle(document.querySelector('#draw-hint')).color,
+        getComputedStyle(document.querySelector('#draw-canvas')).backgroundColor]
+        .map((c) => c.match(/[\d.]+/g).slice(0, 3).map(Number))""")
+    assert contrast(*colours) >= 4.5, f"hint contrast {contrast(*colours):.2f}:1"

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readSettings, writeSettings } from "../../static/js/lessons/query.js";
 import { keyToSource, readSource, sourceKey } from "../../static/js/lessons/source.js";
-import { nudgeArrow, paramName } from "../../static/js/lessons/gradient-column.js";
+import { firstLayerNeuron, nudgeArrow, paramName } from "../../static/js/lessons/gradient-column.js";
 import { plainWords } from "../../static/js/lessons/plain-words.js";
 import { logScale } from "../../static/js/lessons/plot.js";
 
@@ -50,6 +50,8 @@ test("every one of the video's 13,002 parameters is named where it sits", () => 
   assert.equal(paramName(13_001, sizes), "bias of out 9");
   assert.equal(paramName(13_002, sizes), "parameter 13002");
   assert.deepEqual([nudgeArrow(-0.2), nudgeArrow(0.1), nudgeArrow(0)], ["↑", "↓", "·"]);
+  assert.deepEqual([firstLayerNeuron(0, sizes), firstLayerNeuron(785 * 15 + 784, sizes), firstLayerNeuron(785 * 16, sizes)],
+    [0, 15, null]);
 });
 
 test("the server's validation errors come out in plain words", () => {

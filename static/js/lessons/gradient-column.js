@@ -33,11 +33,23 @@ export function nudgeArrow(gradient) {
   return "·";
 }
 
+/** Return the first-layer neuron (0-based) a parameter feeds, or null for a later layer. */
+export function firstLayerNeuron(flat, sizes) {
+  const inputs = sizes[0] + 1;
+  return flat < inputs * sizes[1] ? Math.floor(flat / inputs) : null;
+}
+
 export class GradientColumn {
-  /** scroller: the scrolling box; countEl: where "all 13,002 of them" is written. */
-  constructor(scroller, countEl) {
+  /** scroller: the scrolling box; countEl: where "all 13,002 of them" is written; onPoint(neuron or
+   * null): the pointer is on a row of that first-layer neuron's weights (or left the column). */
+  constructor(scroller, countEl, onPoint = () => {}) {
     this.scroller = scroller;
     this.countEl = countEl;
+    scroller.addEventListener("pointerover", (e) => {
+      const li = e.target.closest("li[data-param]");
+      onPoint(li && this.data ? firstLayerNeuron(Number(li.dataset.param), this.data.sizes) : null);
+    });
+    scroller.addEventListener("pointerleave", () => onPoint(null));
     this.order = "largest";
     this.spacer = document.createElement("div");
     this.rows = document.createElement("ul");

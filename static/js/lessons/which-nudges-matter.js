@@ -21,7 +21,12 @@ const settings = readSettings(window.location.search, SPEC);
 const weightMaps = new Heatmaps($("#weight-maps"), null);
 const gradientMaps = new Heatmaps($("#gradient-maps"), null);
 const preview = new InputPreview($("#example-image"));
-const column = new GradientColumn($("#gradient-column"), $("#column-count"));
+// Pointing at a first-layer weight's row outlines its neuron's picture in both sets of maps.
+const column = new GradientColumn($("#gradient-column"), $("#column-count"), (neuron) => {
+  for (const c of document.querySelectorAll("#weight-maps canvas, #gradient-maps canvas")) {
+    c.classList.toggle("picked", c.dataset.neuron === String(neuron));
+  }
+});
 const picker = new SourcePicker($("#source-picker"), () => refresh());
 let pixels = null;
 
