@@ -19,6 +19,8 @@ from numpy.typing import DTypeLike
 from app.nn.network import Network
 
 FORMAT = "digit-studio-model/1"
+INPUTS, OUTPUTS = 784, 10     # a 28x28 image in, one output per digit out: what predict and lessons need
+MAX_LAYER = 4096              # wider than any config allows (1024), far below what would exhaust memory
 
 
 def _read_umask() -> int:
@@ -86,6 +88,10 @@ def _read_arrays(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, KeyError) as exc:
         # ValueError covers object arrays: allow_pickle=False refuses them before unpickling anything.
+        if "pickle" in str(exc):   # NumPy's message advises allow_pickle=True: never for a file from outside
+            raise ModelFileError(f"{path}: corrupt or not a model file (neither an .npz archive nor an "
+                                 "array; pickled Python objects are never loaded); replace or delete it"
+                                 ) from exc
         raise ModelFileError(f"{path}: corrupt or not a model file ({type(exc).__name__}: {exc})") from exc
     return params, meta
 
@@ -101,10 +107,28 @@ def load_model(path: str | os.PathLike[str]) -> tuple[Network, dict[str, Any]]:
     if params.ndim != 1 or not np.issubdtype(params.dtype, np.floating):
         raise ModelFileError(f"{path}: parameters must be a flat float array, "
                              f"got {params.dtype} {params.shape}")
-    if not np.all(np.isfinite(params)):
-        raise ModelFileError(f"{path}: parameters contain NaN or infinity")
+    if (why := sizes_problem(meta.get("sizes"))) is not None:
+        raise ModelFileError(f"{path}: {why}")
+    with np.errstate(over="ignore"):
+        weights = params.astype(np.float32)   # float64 values beyond float32's range become infinite
+    if not np.all(np.isfinite(weights)):
+        raise ModelFileError(f"{path}: parameters contain NaN or infinity, or values beyond float32's range")
     try:
-        net = Network(meta["sizes"], meta["activation"], meta["cost"], params=params.astype(np.float32))
+        net = Network(meta["sizes"], meta["activation"], meta["cost"], params=weights)
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: metadata does not match the parameters ({exc})") from exc
     return net, meta
+
+
+def sizes_problem(sizes: object) -> str | None:
+    """Return why `sizes` cannot be a digit network (784 inputs, 10 outputs, sane layers), or None
+    (sizes that are not a list of whole numbers are left to Network, which says what is wrong)."""
+    if not isinstance(sizes, list) or len(sizes) < 2 or \
+            not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+        return None
+    if sizes[0] != INPUTS or sizes[-1] != OUTPUTS:
+        return (f"the network is {'-'.join(map(str, sizes))}; a digit model needs {INPUTS} inputs and "
+                f"{OUTPUTS} outputs (28x28 pixels in, one output per digit)")
+    if not all(1 <= n <= MAX_LAYER for n in sizes[1:-1]):
+        return f"hidden layers must have a positive number of neurons, at most {MAX_LAYER}, got {sizes[1:-1]}"
+    return None
