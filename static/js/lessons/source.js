@@ -69,7 +69,7 @@ export class SourcePicker {
   async load() {
     const [models, runs] = await Promise.all([api.models().catch(() => []), api.runs().catch(() => [])]);
     // The video's 784-16-16-10 first; the wide `best` model second, one choice away.
-    const options = [["", "the video's network, 784-16-16-10 (the studio's run, else model default)"]];
+    const options = [["", "the video's 784-16-16-10 (the studio's run, else model default)"]];
     models.sort((a, b) => (b.name === "best") - (a.name === "best"));
     for (const m of models) options.push([`model:${m.name}`, `model ${m.name}${m.test_accuracy ? ` (${(100 * m.test_accuracy).toFixed(1)}%)` : ""}`]);
     for (const r of runs) options.push([`run:${r.id}`, `run ${r.name} (${r.status}, live weights)`]);
