@@ -9,7 +9,6 @@ import http.client
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from app.server.runs import RunManager
 from app.server.store import Store
 from app.training.config import TrainConfig
 from tests.support.server import REPO, running_server
+from tests.support.wait import run_reaches, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -48,10 +48,9 @@ def finished_run(c: httpx.Client, **extra) -> str:
     r = c.post("/api/runs", json={**TINY, **extra})
     assert r.status_code == 201, r.text
     run_id = r.json()["id"]
-    deadline = time.monotonic() + 60
-    while (run := c.get(f"/api/runs/{run_id}").json())["status"] != "finished":
-        assert run["status"] in ("queued", "running") and time.monotonic() < deadline, run
-        time.sleep(0.05)
+    run = run_reaches(lambda i: c.get(f"/api/runs/{i}").json(), run_id,
+                      lambda run: run["status"] not in ("queued", "running"))
+    assert run["status"] == "finished", run
     return run_id
 
 
@@ -198,10 +197,7 @@ def test_an_active_or_queued_run_cannot_be_deleted_until_stopped(one_slot):
     assert one_slot.delete(f"/api/runs/{running}").status_code == 409, "paused is still active"
     for run_id in (queued["id"], running):
         assert one_slot.post(f"/api/runs/{run_id}/stop").status_code == 200
-    deadline = time.monotonic() + 20
-    while one_slot.get(f"/api/runs/{running}").json()["status"] != "stopped":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    run_reaches(lambda i: one_slot.get(f"/api/runs/{i}").json(), running, lambda r: r["status"] == "stopped")
     for run_id in (running, queued["id"]):
         assert one_slot.delete(f"/api/runs/{run_id}").status_code == 204
     assert one_slot.get("/api/runs").json() == []
@@ -215,22 +211,26 @@ def test_predictions_racing_a_delete_get_an_answer_or_a_404(tmp_path: Path):
             name = f"race-{round_}"
             assert c.post(f"/api/runs/{run_id}/save", json={"name": name}).status_code == 201
             stop = threading.Event()
+            answers: list[int] = []   # this round's
 
-            def predict(name: str = name, stop: threading.Event = stop) -> None:
+            def predict(name: str = name, stop: threading.Event = stop, answers: list[int] = answers) -> None:
                 with api(url) as mine:
                     while not stop.is_set():
                         r = mine.post("/api/predict", params={"model": name}, json=INK)
-                        statuses.append(r.status_code)
+                        answers.append(r.status_code)
 
             threads = [threading.Thread(target=predict) for _ in range(3)]
             for t in threads:
                 t.start()
-            time.sleep(0.2)
+            # Delete while predictions are under way; go on until they get 404s.
+            wait_until(lambda a=answers: a.count(200) >= 3, what="predictions with the model")
             assert c.delete(f"/api/models/{name}").status_code == 204
-            time.sleep(0.2)
+            after = len(answers)
+            wait_until(lambda a=answers, n=after: a[n:].count(404) >= 3, what="predictions after the delete")
             stop.set()
             for t in threads:
-                t.join(10)
+                t.join(60)
+            statuses.extend(answers)
         assert set(statuses) == {200, 404}, sorted(set(statuses))
 
 

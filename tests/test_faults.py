@@ -4,7 +4,6 @@ message; nothing NaN is ever served; the last good weights are kept; the server 
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 
@@ -17,7 +16,9 @@ from app.server.main import create_app
 from app.server.runs import RunManager
 from app.server.settings import Settings
 from app.training.modelfile import load_model
-from tests.test_persistence import SHORT, call, server, strict_json, wait_for
+from tests.support.sse import sse_events
+from tests.support.wait import DEADLINE, run_reaches
+from tests.test_persistence import SHORT, call, server, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -26,25 +27,13 @@ DIVERGES = {"hidden": [64, 64, 64], "activation": "relu", "cost": "cross_entropy
 TARGET = [17]   # the hidden layer that marks the run a fault is injected into
 
 
-def sse_events(url: str) -> list[tuple[str, object]]:
-    """Read a whole SSE stream (it ends with the run), parsing every data line strictly."""
-    events, event = [], None
-    with urllib.request.urlopen(url, timeout=30) as r:
-        for raw in r:
-            line = raw.decode().rstrip("\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                events.append((event, strict_json(line[6:])))
-    return events
-
-
 def test_divergence_on_a_real_server_ends_that_run_only(tmp_path: Path):
     state, log = tmp_path / "state", tmp_path / "server.log"
     with server(state, log) as (_, url):
         _, bad = call(f"{url}/api/runs", "POST", DIVERGES)
         _, good = call(f"{url}/api/runs", "POST", SHORT)
-        events = sse_events(f"{url}/api/runs/{bad['id']}/events")   # strict: no NaN may appear
+        with urllib.request.urlopen(f"{url}/api/runs/{bad['id']}/events", timeout=30) as r:
+            events = sse_events(r)                                     # strict: no NaN may appear
         assert events[-1][1]["status"] == "diverged"                  # type: ignore[index]
         run = wait_for(url, bad["id"], lambda r: r["status"] == "diverged")
         assert "diverged" in run["error"] and "smaller learning rate" in run["error"]
@@ -84,14 +73,9 @@ def inject(monkeypatch, fault) -> None:
     monkeypatch.setattr(SGD, "step_function", step_function)
 
 
-def until(client, run_id: str, predicate, timeout: float = 30.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}").json()
-        if predicate(run):
-            return run
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id}: {run}")
+def until(client, run_id: str, predicate, timeout: float = DEADLINE) -> dict:
+    """Return the run once `predicate` holds for it, as GET /api/runs/{id} shows it."""
+    return run_reaches(lambda i: client.get(f"/api/runs/{i}").json(), run_id, predicate, timeout)
 
 
 def test_weights_that_turn_to_nan_keep_the_last_good_ones(persistent_client, monkeypatch, mnist):

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -92,33 +91,51 @@ def test_an_unreadable_database_is_moved_aside_and_the_server_starts(tmp_path: P
 
 
 SAVER = textwrap.dedent("""
-    import sys, itertools
+    import os, signal, sys
     import numpy as np
+    import numpy.lib.format
     from app.nn.network import Network
     from app.server.models import ModelRegistry
     from app.server.store import Store
-    state = sys.argv[1]
+    state, kill_at = sys.argv[1], sys.argv[2]
     registry = ModelRegistry(state + "/shipped", state + "/models")
     registry.attach(Store(state))
-    nets = [Network([784, 256, 10], seed=s) for s in (1, 2)]
-    print("ready", flush=True)
-    for i in itertools.count():
-        registry.save("m", nets[i % 2], {"name": "m", "version": i})
+
+    def die_before(owner, name, nth=1):
+        # SIGKILL this process at the nth call of owner.name: no handler, no cleanup, as a power cut.
+        real, calls = getattr(owner, name), []
+        def wrapper(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == nth:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+        setattr(owner, name, wrapper)
+
+    registry.save("m", Network([784, 256, 10], seed=1), {"name": "m", "version": 0})
+    if kill_at == "mid-write":         # the weights are in the temporary file, the metadata not yet
+        die_before(numpy.lib.format, "write_array", nth=2)
+    elif kill_at == "fsync":           # the file is written but maybe not on disk
+        die_before(os, "fsync")
+    elif kill_at == "rename":          # the file is whole and synced, not yet in place
+        die_before(os, "replace")
+    elif kill_at == "row":             # the file is in place, the registry row still the old one
+        die_before(Store, "save_model")
+    registry.save("m", Network([784, 256, 10], seed=2), {"name": "m", "version": 1})
+    print("not killed", flush=True)
 """)
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.55, 0.8])
-def test_a_model_save_killed_midway_leaves_a_whole_model(tmp_path: Path, delay: float):
+@pytest.mark.parametrize("kill_at, version", [("mid-write", 0), ("fsync", 0), ("rename", 0), ("row", 1)])
+def test_a_model_save_killed_midway_leaves_a_whole_model(tmp_path: Path, kill_at: str, version: int):
+    """A save killed at each of its steps leaves the old model or the new one, whole (never a mix),
+    and a registry row that follows the file."""
     state = tmp_path / "state"
-    proc = subprocess.Popen([sys.executable, "-c", SAVER, str(state)], cwd=REPO, stdout=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
-    time.sleep(delay)
-    proc.kill()   # most likely inside np.savez_compressed, fsync or the row insert
-    proc.wait(timeout=5)
-    proc.stdout.close()
+    proc = subprocess.run([sys.executable, "-c", SAVER, str(state), kill_at], cwd=REPO, capture_output=True,
+                          timeout=120)
+    assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr[-2000:])   # killed there
     net, meta = load_model(state / "models" / "m.npz")
-    seeds = {1: Network([784, 256, 10], seed=1).params, 2: Network([784, 256, 10], seed=2).params}
-    assert np.array_equal(net.params, seeds[1 if meta["version"] % 2 == 0 else 2])   # whole, not mixed
+    assert meta["version"] == version
+    assert np.array_equal(net.params, Network([784, 256, 10], seed=1 + version).params)   # whole, not mixed
     registry = ModelRegistry(tmp_path / "none", state / "models")
     store = Store(state)
     registry.attach(store)
