@@ -141,3 +141,12 @@ def test_a_cell_of_the_matrix_gives_those_digits(client, mnist):
     assert list(reading.confidence[diagonal]) == sorted(reading.confidence[diagonal])   # least sure first
     half = client.get("/api/lessons/mistakes", params={"right": 3})
     assert half.status_code == 422 and "both" in half.json()["detail"]
+
+
+def test_lesson_runs_never_become_the_studios_watched_run(client):
+    before = client.get("/api/studio").json()["watched"]
+    wide = client.post("/api/lessons/runs/wide").json()["runs"]["wide"]
+    try:
+        assert client.get("/api/studio").json()["watched"] == before != wide["id"]
+    finally:
+        client.post(f"/api/runs/{wide['id']}/stop")
