@@ -264,11 +264,12 @@ function labels() {
   // The controls hear every status change at once over the live channel; the run list is polled.
   const run = (controls.run?.id === state.runId ? controls.run : null)
     ?? state.runs.find((r) => r.id === state.runId) ?? controls.run;
-  const runText = run ? `run ${run.id}: ${run.status === "running" ? "learning now" : run.status}`
-    : "no run yet: start one under \u201cRuns\u201d";
+  const runText = !run ? "no run yet: start one under \u201cRuns\u201d"
+    : state.replay ? `run ${run.id} as it was after ${state.replay.examples_seen.toLocaleString("en")} examples`
+      : `run ${run.id}: ${run.status === "running" ? "learning now" : run.status}`;
   const { main, compare } = roles();
   $("#watched-label").textContent = main ? `model "${main}"` : runText;
-  $("#compare-label").textContent = compare ? `model "${compare}" (fully trained)` : runText;
+  $("#compare-label").textContent = compare ? `"${compare}" (fully trained)` : runText;
   $(".compare-answer").hidden = !(main ? state.runId : compare);
   picker.update({ models: state.models, chosen: main ?? "", runLabel: run?.id });
   saved.update(state.models);
@@ -303,6 +304,7 @@ async function scrub(snapshot) {
     notify(`Replay: ${err.message}`);
   }
   ui.detail.refresh();
+  labels();
   if (state.pixels) sendDrawing(state.pixels);
 }
 

@@ -100,7 +100,8 @@ def test_the_network_picture_lights_up_differently_for_another_digit(server, pag
     one = page.evaluate(colours)
     page.click("#clear-canvas")
     draw(page, ZERO)
-    page.wait_for_function(f"JSON.stringify(({colours})()) !== {json.dumps(json.dumps(one))}", timeout=10_000)
+    before = json.dumps(json.dumps(one, separators=(",", ":")))
+    page.wait_for_function(f"JSON.stringify(({colours})()) !== {before}", timeout=10_000)
     zero = page.evaluate(colours)
     changed = sum(a != b for a, b in zip(one, zero, strict=True))
     assert changed >= 5, f"only {changed} of 42 neurons changed colour between a drawn 1 and 0"
@@ -134,6 +135,30 @@ def test_step_on_a_paused_run_takes_exactly_one_batch(server, page: Page) -> Non
     assert len(maps) == 16, "the weights' change, one map per first-layer neuron"
     shot(page, "watch-step")
     api(f"{url}/api/runs/{run['id']}/stop", "POST")
+
+
+def test_replay_shows_the_answer_of_the_network_as_it_was(server, page: Page) -> None:
+    url, _ = server
+    run_id = open_studio(page, url, "?run=r1")     # the first run, which has climbed by now
+    page.wait_for_function("window.studio.timeline.snapshots.length >= 3", timeout=20_000)
+    draw(page, ONE)
+    page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
+    page.evaluate("""() => { const t = document.querySelector('#timeline');
+        t.value = '0'; t.dispatchEvent(new Event('input')); t.dispatchEvent(new Event('change')); }""")
+    page.wait_for_function("window.studio.state.replay !== null", timeout=5_000)
+    snapshot = page.evaluate("window.studio.state.replay")
+    pixels = page.evaluate("Array.from(window.studio.state.pixels)")
+    then = api(f"{url}/api/predict?run={run_id}&snapshot={snapshot['index']}", "POST", {"pixels": pixels})
+    values = [f"{a:.2f}" for a in then["activations"]]
+    shown = "[...document.querySelectorAll('#output-bars .value')].map(e => e.textContent)"
+    expected = json.dumps(json.dumps(values, separators=(",", ":")))
+    page.wait_for_function(f"JSON.stringify({shown}) === {expected}", timeout=10_000)
+    assert page.text_content("#predicted-digit") == str(then["digit"])
+    assert f"{snapshot['examples_seen']:,} examples" in page.text_content("#timeline-label")
+    assert page.evaluate("window.studio.ui.charts.cursorX") == snapshot["examples_seen"]
+    shot(page, "watch-replay")
+    page.click("#timeline-live")
+    page.wait_for_function("window.studio.state.replay === null", timeout=5_000)
 
 
 def test_every_page_follows_the_teachers_new_run(server, browser: Browser) -> None:
