@@ -8,7 +8,8 @@ const read = (rel) => readFileSync(new URL(`../../${rel}`, import.meta.url), "ut
 /** Return the run config's field names as docs/api.md lists them (the server's contract). */
 function contractFields() {
   const doc = read("docs/api.md");
-  const block = doc.slice(doc.indexOf("Run config"), doc.indexOf("Bounds"));
+  const start = doc.indexOf("Run config");
+  const block = doc.slice(start, doc.indexOf("}`", start));   // the config object only, not what follows
   return [...block.matchAll(/"([a-z_0-9]+)":/g)].map((m) => m[1]);
 }
 
@@ -16,7 +17,7 @@ const FORM = {
   name: "", hidden: "16, 16", activation: "sigmoid", cost: "quadratic", learning_rate: "3",
   schedule: "constant", warmup: "0", momentum: "0", l2: "0", batch_size: "10", epochs: "30", seed: "0",
   train_subset: "", validation_size: "5000", label_mode: "real", augment: "0",
-  average: "0",
+  average: "0", pace: "classroom",
 };
 const fromForm = (over = {}) => configFrom((k) => ({ ...FORM, ...over })[k] ?? null);
 
