@@ -1,6 +1,7 @@
 """MNIST-style preprocessing, as LeCun described the dataset.
 
-grey levels (1 = ink) -> crop to the ink's bounding box -> scale the longer side to 20 px, keeping
+grey levels (1 = ink; a photo's light is flattened first and only the digit's pieces kept, see
+lighting.py) -> crop to the ink's bounding box -> scale the longer side to 20 px, keeping
 the aspect ratio, anti-aliased -> paste into a 28x28 field so that the centre of mass of the ink
 sits at the centre. (Measured on the MNIST training set: the mean centre of mass is at row 14.0,
 column 14.0 in pixel-index coordinates, so that is where we put ours.)
@@ -14,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from .decode import EmptyDrawingError, ImageError
+from .lighting import is_flat, photo_ink
 
 FIELD, BOX = 28, 20
 CENTRE = 14.0
@@ -33,27 +35,40 @@ class Preprocessed:
 def preprocess(image: Image.Image, keep_steps: bool = False) -> Preprocessed:
     """Return the 28x28 MNIST-like input for a drawing or photo of one digit (and, if asked, the
     intermediate images, each 0..1). Raises ImageError (422) if there is no ink to see."""
-    grey, levels = grey_and_ink_levels(image)
-    cropped = crop_to_ink(grey, levels)
+    grey = working_grey(image)
+    background = border_level(grey)
+    if is_flat(grey, background):   # a drawing or a scan: one grey level is the paper everywhere
+        levels = ink_levels(grey, background)
+        cropped, seen = crop_to_ink(grey, levels), (levels[grey] if keep_steps else grey)
+    else:                           # a photo: the paper's brightness changes across the sheet
+        cropped, seen = photo_ink(grey, NOISE_LEVEL)
     scaled = scale_longer_side(cropped, BOX)
     centred = centre_of_mass_field(scaled)
     steps = None
     if keep_steps:
-        steps = {"grey": _for_display(levels[grey]), "cropped": _for_display(cropped), "scaled": scaled,
+        steps = {"grey": _for_display(seen), "cropped": _for_display(cropped), "scaled": scaled,
                  "centred": centred}
     return Preprocessed(centred, steps)
 
 
-def grey_and_ink_levels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
-    """Return the image's grey levels (h, w) uint8 and a lookup table (256,) uint8 that maps a grey
-    level to ink: 255 = full ink, 0 = background, whichever the ink polarity (the background level
-    is read from the image border), with faint noise cleared. Any alpha is composited first.
-    (A table, not a new image: only the ink's bounding box is ever looked up, which is cheaper.)"""
+def working_grey(image: Image.Image) -> np.ndarray:
+    """Return the image's grey levels (h, w) uint8, any alpha composited, reduced to at most about
+    WORK_SIDE px a side."""
     if max(image.size) > WORK_SIDE:
         image = image.convert("RGBA").reduce(-(-max(image.size) // WORK_SIDE))
-    grey = np.asarray(_composite_grey(image))
+    return np.asarray(_composite_grey(image))
+
+
+def border_level(grey: np.ndarray) -> int:
+    """Return the median grey level of the image's two-pixel border: a drawing's background."""
     border = np.concatenate([grey[:2].ravel(), grey[-2:].ravel(), grey[:, :2].ravel(), grey[:, -2:].ravel()])
-    background = int(np.median(border))
+    return int(np.median(border))
+
+
+def ink_levels(grey: np.ndarray, background: int) -> np.ndarray:
+    """Return a lookup table (256,) uint8 that maps a grey level to ink: 255 = full ink, 0 = background,
+    whichever the ink polarity (the background is the border's level), with faint noise cleared.
+    (A table, not a new image: only the ink's bounding box is ever looked up, which is cheaper.)"""
     values = np.arange(256, dtype=np.float64)
     if background >= 128:  # dark ink on a light background: read it as light on dark, like MNIST
         values, background = 255 - values, 255 - background
@@ -65,7 +80,7 @@ def grey_and_ink_levels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
         raise EmptyDrawingError()
     levels = np.clip((values - background) * (255.0 / contrast), 0, 255).round()
     levels[levels < NOISE_LEVEL * 255] = 0
-    return grey, levels.astype(np.uint8)
+    return levels.astype(np.uint8)
 
 
 def _composite_grey(image: Image.Image) -> Image.Image:
