@@ -149,14 +149,14 @@ def views(flat: np.ndarray, shapes: list[tuple[int, int]]) -> list[np.ndarray]:
     return out
 
 
-def gradient_step(net: Network, batch: int, grad: np.ndarray, scales: list[float] | None = None) -> Step:
+def gradient_step(net: Network, batch: int, grad: np.ndarray) -> Step:
     """Return the step for mini-batches of `batch` examples: a function (x_aug, y_t, scale) that
     writes into `grad` (shaped like net.params) the gradient of the cost summed over the batch,
     divided by cost.gradient_scale and multiplied by `scale` (SGD passes -rate * gradient_scale / m,
     so that grad holds the update itself), and returns the output activations (batch, sizes[-1]).
     It checks nothing: x_aug comes from input_batch() (contiguous rows), y_t is y.T (one column per
-    example). `scales` defaults to layer_scales(net); [1.0] * L is the textbook's layout."""
-    f = layer_scales(net) if scales is None else scales
+    example)."""
+    f = layer_scales(net)
     dt, sizes, L = net.dtype, net.sizes, net.n_layers
     unscale = 1.0 / f[-1]          # every gradient comes out multiplied by f[-1]: see layer_scales
     # Every layer's activations, each followed by its bias input (a row of f[k + 1], the scale at
