@@ -99,6 +99,23 @@ def test_backprop_is_the_books_summed_over_the_batch():
                                    atol=1e-15)
 
 
+def test_a_step_is_the_books_step():
+    """update_mini_batch moves the weights as Nielsen's update_mini_batch does, step after step."""
+    sizes = [20, 8, 7, 10]
+    book, net = ReferenceNetwork(sizes, seed=4), Network(sizes, dtype=np.float64)
+    for k in range(3):
+        net.W[k][...] = book.weights[k]
+    rng = np.random.default_rng(10)
+    for _ in range(5):
+        x, y = rng.random((10, 20)), one_hot(rng.integers(0, 10, 10), 10, np.float64)
+        book.update_mini_batch([(x[i].reshape(-1, 1), y[i].reshape(-1, 1)) for i in range(10)], 3.0)
+        net.update_mini_batch(x, y, 3.0)
+    for k in range(3):
+        np.testing.assert_allclose(net.W[k], book.weights[k], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(net.b[k], book.biases[k].ravel(), rtol=1e-12, atol=1e-14)
+    assert np.abs(net.b[0]).max() > 1e-3, "the biases moved"
+
+
 @pytest.mark.parametrize("activation,cost", PAIRS)
 def test_gradient_is_the_same_for_any_batch_split(activation, cost):
     """Summed over the batch: the gradient of 7 examples is the sum over 3 + 4."""

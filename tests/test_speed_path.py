@@ -26,14 +26,6 @@ def batch(rng: np.random.Generator, n: int = 10, dtype: type = np.float64) -> tu
     return rng.random((n, SIZES[0])).astype(dtype), one_hot(rng.integers(0, 10, n), 10, dtype)
 
 
-def readable_step(net: Network, x: np.ndarray, y: np.ndarray, eta: float) -> None:
-    """The textbook's SGD step on the readable network: w <- w - (eta / m) dC/dw."""
-    nabla_W, nabla_b = net.backprop(x, y)
-    for W, b, nw, nb in zip(net.W, net.b, nabla_W, nabla_b, strict=True):
-        W -= (eta / len(x)) * nw
-        b -= (eta / len(x)) * nb
-
-
 def fast_gradient(net: Network, x: np.ndarray, y: np.ndarray,
                   scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Return (the fast step's gradient shaped like params, the outputs it returned)."""
@@ -69,7 +61,7 @@ def test_sgd_steps_are_the_readable_networks_steps(activation, cost, dtype):
     for _ in range(20):
         x, y = batch(rng, dtype=dtype)
         sgd.step(fast_net.input_batch(x), y)
-        readable_step(readable, x, y, eta)
+        readable.update_mini_batch(x, y, eta)
     tol = 1e-11 if dtype == np.float64 else 2e-5
     np.testing.assert_allclose(fast_net.params, readable.params, rtol=tol, atol=tol)
     assert not np.array_equal(readable.params, Network(SIZES, activation, cost, seed=6, dtype=dtype).params)

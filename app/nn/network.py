@@ -116,6 +116,14 @@ class Network:
                 delta = (delta @ self.W[l]) * self.activation.prime(zs[l - 1])
         return nabla_W, nabla_b
 
+    def update_mini_batch(self, x: np.ndarray, y: np.ndarray, eta: float) -> None:
+        """Take one step of gradient descent on the mini-batch: w <- w - (eta / m) dC/dw, and the same
+        for every b. (The Trainer takes this step with optim.SGD, through fast.py.)"""
+        nabla_W, nabla_b = self.backprop(x, y)
+        for W, b, nw, nb in zip(self.W, self.b, nabla_W, nabla_b, strict=True):
+            W -= (eta / len(x)) * nw
+            b -= (eta / len(x)) * nb
+
     def copy(self) -> Network:
         """Return an independent network with the same weights (an immutable snapshot for readers)."""
         return self.astype(self.dtype)
