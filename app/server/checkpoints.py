@@ -27,14 +27,21 @@ def remove_stale_temporaries(folder: Path) -> None:
     were meant to replace is intact, by construction."""
     for tmp in folder.glob(".*.tmp"):
         log.warning("removing %s, left by a write that was interrupted", tmp)
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError as exc:   # a read-only folder: harmless, it is swept at a later start
+            log.warning("could not remove %s (%s)", tmp, exc)
 
 
 class Checkpoints:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:   # a read-only state folder: reading works, writes say why they fail
+            log.warning("cannot create %s (%s)", self.folder, exc)
+        if self.folder.is_dir():
+            remove_stale_temporaries(self.folder)
         self._lock = threading.Lock()
         self._written: dict[str, int] = {}   # run id -> step of its newest checkpoint
         self._deleted: set[str] = set()      # runs whose checkpoints must never be written again

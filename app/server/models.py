@@ -28,6 +28,7 @@ from app.nn.network import Network
 from app.training.modelfile import ModelFileError, load_model, save_model
 
 from .checkpoints import remove_stale_temporaries
+from .storage import StorageError, classify
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,14 @@ class ModelRegistry:
         """Keep saved models in `store` from now on; register complete files that have no row yet
         (the server died between writing the file and the row), and report rows whose file is gone."""
         self.store = store
+        try:
+            self._repair(store)
+        except StorageError as exc:   # a read-only folder: repairs wait for a start that can write
+            log.warning("saved models not checked against the registry: %s", exc)
+        self.list()
+
+    def _repair(self, store: Store) -> None:
+        """Finish deletes a crash cut short, and register files whose row is missing."""
         if self.saved_dir.is_dir():
             self._finish_deletes(store)
             remove_stale_temporaries(self.saved_dir)
@@ -95,7 +104,6 @@ class ModelRegistry:
                 store.save_model(name, path.name, model.meta)
         for message in self._missing_files():
             log.error(message)
-        self.list()
 
     def _finish_deletes(self, store: Store) -> None:
         """Drop the rows of models whose delete a crash cut short (their file was already renamed)."""
@@ -190,11 +198,27 @@ class ModelRegistry:
         if (self.shipped_dir / f"{name}.npz").exists():
             raise ValueError(f"{name!r} is a shipped model; choose another name")
         # File first (atomic rename), row second: a crash in between leaves a whole file, no row.
+        # A full or read-only folder raises StorageError with nothing changed: a new file whose row
+        # could not be written is removed again.
+        path = self.saved_dir / f"{name}.npz"
         with self._write_lock:
-            path = save_model(self.saved_dir / f"{name}.npz", net, meta)
+            existed = path.exists()
+            try:
+                save_model(path, net, meta)
+            except OSError as exc:
+                if (storage := classify(exc, self.saved_dir.parent)) is None:
+                    raise
+                raise storage from exc
             model = self._load(name, "saved", path)
             if self.store is not None:
-                self.store.save_model(name, path.name, model.meta)
+                try:
+                    self.store.save_model(name, path.name, model.meta)
+                except StorageError:
+                    if not existed:
+                        path.unlink(missing_ok=True)
+                        with self._lock:
+                            self._cache.pop(("saved", name), None)
+                    raise
         return model
 
     def delete(self, name: str) -> None:
@@ -213,7 +237,16 @@ class ModelRegistry:
                 had_file = True
             except FileNotFoundError:
                 had_file = False
-            had_row = self.store.delete_model(name) if self.store is not None else False
+            except OSError as exc:
+                if (storage := classify(exc, self.saved_dir.parent)) is None:
+                    raise
+                raise storage from exc
+            try:
+                had_row = self.store.delete_model(name) if self.store is not None else False
+            except StorageError:
+                if had_file:   # the row stays, so the file comes back: the model is still whole
+                    os.replace(leaving, path)
+                raise
             leaving.unlink(missing_ok=True)
             with self._lock:
                 self._cache.pop(("saved", name), None)

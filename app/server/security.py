@@ -1,5 +1,6 @@
 """What every response carries, and what is refused before any handler runs: security headers, body
-limits (bodylimit.py), and cross-site requests (origins.py). The teacher token is in auth.py.
+limits (bodylimit.py), and cross-site requests (origins.py). The teacher token is in auth.py. A write
+the state folder refused (storage.py) becomes a JSON 507 or 503 here, whichever route it came from.
 
 This module also re-exports the names other modules have long imported from here.
 """
@@ -15,6 +16,7 @@ from .bodylimit import BODY_LIMIT, IMAGE_BODY_LIMIT, IMAGE_PATHS, BodyTooLargeEr
 from .jsonerrors import validation_error
 from .openapi import document_error_shapes
 from .origins import refusal
+from .storage import StorageError
 
 __all__ = ["BODY_LIMIT", "IMAGE_BODY_LIMIT", "IMAGE_PATHS", "TEACHER_ERRORS", "TOKEN_ENV",
            "BodyTooLargeError", "SecurityMiddleware", "bearer", "document_error_shapes", "is_loopback",
@@ -83,6 +85,10 @@ class SecurityMiddleware:
             if started:
                 raise
             await self.answer(send, headers, 413, too_large(limit))
+        except StorageError as exc:   # a full or read-only state folder, from any route (storage.py)
+            if started:
+                raise
+            await self.answer(send, headers, exc.status, str(exc))
 
     def headers_for(self, path: str) -> list[tuple[bytes, bytes]]:
         if path == "/docs" and self.docs_csp:

@@ -21,9 +21,13 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .storage import classify, read_only, writable
 
 log = logging.getLogger(__name__)
 FILENAME = "state.sqlite3"
@@ -82,25 +86,55 @@ def run_row_problem(row: tuple) -> str | None:
 
 class Store:
     def __init__(self, state_dir: Path):
-        """Open (or create) <state_dir>/state.sqlite3; an unreadable file is moved aside, never fatal."""
+        """Open (or create) <state_dir>/state.sqlite3; an unreadable file is moved aside, never fatal.
+        In a folder that cannot be written (read-only, or a full disk at start) the database is read
+        as it is and every write raises StorageError."""
         self.state_dir = Path(state_dir)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.state_dir / FILENAME
         self.problems: list[str] = []          # each said once, in the order found
         self._lock = threading.Lock()
+        self.writable = True
         try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
             self._db = self._connect()
-        except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{FILENAME}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
-            message = (f"the database {self.path} could not be read ({exc}); it was moved to {aside.name} "
-                       "and a new, empty one started (runs before this are not listed)")
-            log.error(message)
-            self.problems.append(message)
-            for suffix in ("", "-wal", "-shm"):
-                part = Path(f"{self.path}{suffix}")
-                if part.exists():
-                    part.replace(f"{aside}{suffix}")
-            self._db = self._connect()
+        except (OSError, sqlite3.DatabaseError) as exc:
+            if classify(exc, self.state_dir) is None and writable(self.state_dir):
+                self._move_aside(exc)
+                return
+            # Not a damaged file: a folder that refuses writes. Show what is there; move nothing.
+            self.writable = False
+            self._db = self._connect_read_only()
+            self.report(f"the database {self.path} cannot be written ({exc}): runs and models are shown as "
+                        "they were, and nothing new can be saved until the state folder is writable")
+            return
+        if not writable(self.state_dir):   # the file opened, but nothing could be written beside it
+            self.writable = False
+
+    def _move_aside(self, exc: BaseException) -> None:
+        """Move an unreadable database aside (with its WAL files) and start an empty one."""
+        aside = self.path.with_name(f"{FILENAME}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{self.path}{suffix}")
+            if part.exists():
+                part.replace(f"{aside}{suffix}")
+        self.report(f"the database {self.path} could not be read ({exc}); it was moved to {aside.name} and "
+                    "a new, empty one started (runs before this are not listed)")
+        self._db = self._connect()
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Return a connection that only reads: the file as it is (its WAL too, when SQLite can read
+        it without writing), or an empty in-memory database if there is no readable file."""
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                db = sqlite3.connect(f"file:{self.path}?{query}", uri=True, check_same_thread=False,
+                                     isolation_level=None)
+                db.execute("SELECT count(*) FROM runs").fetchone()
+                return db
+            except sqlite3.DatabaseError:
+                continue
+        db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        db.executescript(SCHEMA)
+        return db
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -128,14 +162,28 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _write(self, sql: str, rows: list[tuple] | tuple) -> None:
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock for a write; a full disk or read-only folder becomes StorageError (the
+        transaction, if any, is rolled back: nothing half done)."""
         with self._lock:
+            if not self.writable:
+                raise read_only(self.state_dir)
+            try:
+                yield self._db
+            except (OSError, sqlite3.DatabaseError) as exc:
+                if (storage := classify(exc, self.state_dir)) is not None:
+                    raise storage from exc
+                raise
+
+    def _write(self, sql: str, rows: list[tuple] | tuple) -> None:
+        with self._writing() as db:
             if isinstance(rows, list):
-                with self._db:  # one transaction for the whole batch
-                    self._db.execute("BEGIN")
-                    self._db.executemany(sql, rows)
+                with db:  # one transaction for the whole batch
+                    db.execute("BEGIN")
+                    db.executemany(sql, rows)
             else:
-                self._db.execute(sql, rows)
+                db.execute(sql, rows)
 
     # Runs ------------------------------------------------------------------------------------------
     def save_run(self, run_id: str, name: str, status: str, error: str | None, config: dict[str, Any],
@@ -161,12 +209,12 @@ class Store:
 
     def delete_run(self, run_id: str, deleted: str) -> None:
         """Forget a run and its metrics history in one transaction, and remember its id as deleted."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
-            self._db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-            self._db.execute("INSERT OR REPLACE INTO deleted_runs (seq, id, deleted) VALUES (?, ?, ?)",
-                             (int(run_id[1:]), run_id, deleted))
+        with self._writing() as db, db:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM metrics WHERE run_id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            db.execute("INSERT OR REPLACE INTO deleted_runs (seq, id, deleted) VALUES (?, ?, ?)",
+                       (int(run_id[1:]), run_id, deleted))
 
     def deleted_runs(self) -> list[str]:
         """Return the ids of every deleted run, oldest first."""
@@ -225,5 +273,5 @@ class Store:
 
     def delete_model(self, name: str) -> bool:
         """Forget a model's registry row; return whether there was one."""
-        with self._lock:
-            return self._db.execute("DELETE FROM models WHERE name = ?", (name,)).rowcount > 0
+        with self._writing() as db:
+            return db.execute("DELETE FROM models WHERE name = ?", (name,)).rowcount > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from app.server.schemas import Health
+from app.server.storage import folder_problems
 
 router = APIRouter(tags=["health"])
 
@@ -13,7 +14,7 @@ router = APIRouter(tags=["health"])
 def health(request: Request) -> Health:
     state = request.app.state
     store = state.runs.store
-    problems = [*state.runs.problems, *(store.problems if store is not None else []),
-                *state.models.problems()]
+    problems = [*(folder_problems(store.state_dir) if store is not None else []), *state.runs.problems,
+                *(store.problems if store is not None else []), *state.models.problems()]
     return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()),
                   problems=list(dict.fromkeys(problems)))   # each once, in the order found
