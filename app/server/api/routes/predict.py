@@ -108,7 +108,7 @@ async def read_input(request: Request, keep_steps: bool) -> tuple[Any, dict | No
         if content_type in ("application/json", ""):
             payload = parse_json(body)
             if "pixels" in payload:
-                return pixels_to_input(payload["pixels"]), None
+                return read_pixels(payload["pixels"]), None
             data = decode_data_url(payload["image"]) if isinstance(payload["image"], str) else b""
             if not data:
                 raise ImageError("'image' must be a non-empty data URL string", 422)
@@ -132,6 +132,19 @@ async def upload_bytes(request: Request) -> bytes:
         return await upload.read()
     finally:
         await form.close()
+
+
+def read_pixels(pixels: object) -> Any:
+    """Return the (28, 28) input for JSON `pixels`, refusing (422) text and true/false among them:
+    NumPy would read "0.5" and true as numbers, and a client that sends them has a bug to hear about."""
+    values = pixels if isinstance(pixels, list) else []
+    for i, row in enumerate(values):
+        for j, value in enumerate(row if isinstance(row, list) else [row]):
+            if isinstance(value, str | bool):
+                where = f"[{i}][{j}]" if isinstance(row, list) else f"[{i}]"
+                raise ImageError(f"'pixels' must hold numbers in 0..1, not text or true/false; pixels{where} "
+                                 f"is {json.dumps(value)[:20]}", 422)
+    return pixels_to_input(pixels)
 
 
 MAX_BRACKETS = 64     # 28 rows of pixels need 29 '[' and one '{'; a data URL needs none
