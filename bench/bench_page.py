@@ -9,7 +9,12 @@ MNIST) and drives Debian's chromium through Playwright:
 - live view, --seconds while the run trains at 1920x1080 with a digit drawn: animation frames in
   which a chart or the heatmaps were redrawn (updates/s), and the main thread's busy fraction from
   Chrome's own task accounting (CDP Performance.getMetrics TaskDuration), plus long tasks (>50 ms).
-Goal (issue 4): >= 5 updates/s with the main thread <= 50% busy.
+- the network picture (#network-diagram), --seconds each, with the first run at slow motion (one
+  mini-batch a second) and at full speed, both while a person keeps drawing (the mouse traces digits
+  without pause) and while the run trains under a finished drawing: the picture's redraws per second,
+  how many of them showed new activations (answers/s), and the main thread's busy fraction.
+Goals: live view (issue 4) >= 5 updates/s, <= 50% busy; network picture (issue 11) >= 10 redraws/s
+while drawing, <= 50% busy.
 """
 
 from __future__ import annotations
@@ -136,6 +141,125 @@ def live_view(browser: Browser, url: str, seconds: float) -> dict:
             "run_state_at_end": status}
 
 
+def set_pace(url: str, run_id: str, pace) -> None:
+    req = urllib.request.Request(f"{url}/api/runs/{run_id}/pace", data=json.dumps({"pace": pace}).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).close()
+
+
+def task_seconds(cdp) -> float:
+    """Return the renderer main thread's busy seconds so far (CDP Performance.getMetrics TaskDuration)."""
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+
+
+# Adds up the time the network picture spends redrawing (window.__diagramMs).
+TIME_DIAGRAM = """() => {
+  const d = window.studio.ui.network, draw = d.draw.bind(d);
+  window.__diagramMs = 0;
+  d.draw = () => { const t = performance.now(); draw(); window.__diagramMs += performance.now() - t; };
+}"""
+
+# Digit-like strokes in canvas fractions, traced one after the other while "drawing".
+STROKES = [[(0.5 + 0.002 * i, 0.15 + 0.035 * i) for i in range(21)],
+           [(0.3 + 0.02 * i, 0.25 + 0.03 * abs(10 - i)) for i in range(21)]]
+
+
+def diagram_view(browser: Browser, url: str, seconds: float, drawing: bool) -> dict:
+    """Return the network picture's redraws/s, answers/s and main-thread load over `seconds`, either
+    while the mouse keeps drawing (drawing=True) or under one finished drawing while the run trains."""
+    context = browser.new_context(bypass_csp=True, viewport=DESK)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)
+    page.wait_for_selector("#network-diagram [data-neuron]", timeout=30_000)
+    draw_digit(page)
+    page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    box = page.locator("#draw-canvas").bounding_box()
+
+    def task_seconds() -> float:
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+
+    def counters() -> tuple[int, int]:
+        return tuple(page.evaluate("[window.studio.ui.network.updates, window.studio.ui.network.answers]"))
+
+    page.evaluate(TIME_DIAGRAM)
+
+    (u0, a0), busy0, t0 = counters(), task_seconds(), time.monotonic()
+    if drawing:
+        k = 0
+        while time.monotonic() - t0 < seconds:
+            stroke = STROKES[k % len(STROKES)]
+            k += 1
+            page.click("#clear-canvas")
+            page.mouse.move(box["x"] + stroke[0][0] * box["width"], box["y"] + stroke[0][1] * box["height"])
+            page.mouse.down()
+            for fx, fy in stroke[1:]:
+                page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            page.mouse.up()
+    else:
+        page.wait_for_timeout(seconds * 1000)
+    (u1, a1), busy1, t1 = counters(), task_seconds(), time.monotonic()
+    own_ms = page.evaluate("window.__diagramMs")
+    context.close()
+    wall = t1 - t0
+    return {"seconds": round(wall, 2), "redraws_per_s": round((u1 - u0) / wall, 1),
+            "answers_per_s": round((a1 - a0) / wall, 1), "main_thread_busy": round((busy1 - busy0) / wall, 3),
+            "diagram_busy": round(own_ms / 1000 / wall, 3)}
+
+
+def diagram_capacity(browser: Browser, url: str, seconds: float, rate: float = 20.0) -> dict:
+    """Return the redraws/s and load when the picture gets new weights and activations `rate` times a
+    second (more than the live channel sends): every line and circle repainted each time."""
+    context = browser.new_context(bypass_csp=True, viewport=DESK)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("#network-diagram [data-neuron]", timeout=30_000)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    page.evaluate(TIME_DIAGRAM)
+    busy0, t0 = task_seconds(cdp), time.monotonic()
+    out = page.evaluate("""async ([seconds, rate]) => {
+      const run = window.studio.state.runId;
+      const urls = [`/api/runs/${run}/network?snapshot=0`, `/api/runs/${run}/network`];
+      const nets = await Promise.all(urls.map(async (u) => (await fetch(u)).json()));
+      const d = window.studio.ui.network, u0 = d.updates;
+      const acts = (k) => [16, 16, 10].map((n) =>
+        Array.from({ length: n }, (_, i) => ((i * 7 + k) % 10) / 10));
+      let k = 0;
+      const t0 = performance.now();
+      await new Promise((done) => {
+        const timer = setInterval(() => {
+          k += 1;
+          d.setNetwork({ ...nets[k % 2] });
+          d.setActivations(acts(k));
+          if (performance.now() - t0 > seconds * 1000) { clearInterval(timer); done(); }
+        }, 1000 / rate);
+      });
+      return { updates: d.updates - u0, ms: performance.now() - t0 };
+    }""", [seconds, rate])
+    busy1 = task_seconds(cdp)
+    wall = time.monotonic() - t0
+    own_ms = page.evaluate("window.__diagramMs")
+    context.close()
+    return {"seconds": round(wall, 2), "fed_per_s": rate,
+            "redraws_per_s": round(out["updates"] / (out["ms"] / 1000), 1),
+            "main_thread_busy": round((busy1 - busy0) / wall, 3),
+            "diagram_busy": round(own_ms / 1000 / wall, 3)}
+
+
+def diagram_figures(browser: Browser, url: str, seconds: float) -> dict:
+    """The network picture at slow motion (one mini-batch a second), then at full speed."""
+    out = {}
+    for pace_name, pace in (("slow", 10), ("full", "full")):   # the first run's batch is 10 examples
+        set_pace(url, "r1", pace)
+        for mode in ("drawing", "training"):
+            out[f"{pace_name}/{mode}"] = diagram_view(browser, url, seconds, drawing=mode == "drawing")
+    out["full/training, fed 20/s"] = diagram_capacity(browser, url, seconds)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10.0, help="length of the live-view window (default 10)")
@@ -145,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     with running_server() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         live = live_view(browser, url, args.seconds)     # first, while the default run is young
-        figures = {"live_view": live, "page_weight": page_weight(browser, url),
+        diagram = diagram_figures(browser, url, args.seconds)
+        figures = {"live_view": live, "network_diagram": diagram, "page_weight": page_weight(browser, url),
                    "first_paint": first_paint(browser, url, args.runs)}
         browser.close()
     w, fp = figures["page_weight"], figures["first_paint"]
@@ -161,6 +286,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{live['long_tasks']} long tasks ({live['long_task_ms']} ms)")
     ok = live["updates_per_s"] >= 5 and live["main_thread_busy"] <= 0.5
     print(f"goal (>= 5 updates/s, <= 50% busy): {'met' if ok else 'NOT met'}")
+    for name, d in diagram.items():
+        answers = (f"{d['answers_per_s']:5.1f} answers/s" if "answers_per_s" in d
+                   else f"fed {d['fed_per_s']:.0f}/s")
+        print(f"network picture, {name:23s}: {d['redraws_per_s']:5.1f} redraws/s, {answers}, main thread "
+              f"{100 * d['main_thread_busy']:.1f}% busy ({100 * d['diagram_busy']:.1f}% in the picture) "
+              f"over {d['seconds']} s")
+    drawing = [d for name, d in diagram.items() if name.endswith("drawing")]
+    ok = all(d["redraws_per_s"] >= 10 and d["main_thread_busy"] <= 0.5 for d in drawing)
+    print(f"goal (network picture >= 10 redraws/s while drawing, <= 50% busy): {'met' if ok else 'NOT met'}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

@@ -25,7 +25,8 @@ export class NetworkDiagram {
     this.net = null;         // the newest `network` message
     this.acts = null;        // the newest activations, per layer after the input (full width)
     this.pixels = null;
-    this.updates = 0;
+    this.updates = 0;        // redraws (for bench/bench_page.py)
+    this.answers = 0;        // redraws that showed new activations
     this.picked = null;
     this.svg = svg("svg", { role: "img", "aria-label": "The network: input, hidden layers and outputs" });
     this.root.replaceChildren(this.svg);
@@ -74,10 +75,16 @@ export class NetworkDiagram {
     const shape = this.shape();
     if (!shape) return;
     const key = JSON.stringify(shape);
-    if (key !== this.key) this.build(shape, key);
-    this.paintEdges();
+    const built = key !== this.key;
+    if (built) this.build(shape, key);
+    // Only what changed is repainted: drawing changes the input and the circles, not the ~600 lines.
+    if (built || this.net !== this.paintedNet) this.paintEdges();
     this.paintNeurons();
-    this.paintInput();
+    if (built || this.pixels !== this.paintedPixels) this.paintInput();
+    this.paintedNet = this.net;
+    this.paintedPixels = this.pixels;
+    if (this.acts !== this.paintedActs) this.answers += 1;
+    this.paintedActs = this.acts;
     this.updates += 1;
     this.root.dataset.updates = String(this.updates);
   }
