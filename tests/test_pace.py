@@ -21,6 +21,11 @@ def wait_for(fetch: Callable[[], Any], ok: Callable[[Any], bool], what: str) -> 
     return value
 
 
+# ReLU with cross-entropy at the sigmoid's learning rate: its hidden units die within a few hundred steps.
+DEAD_RELU = {"activation": "relu", "cost": "cross_entropy", "learning_rate": 3.0, "train_subset": 2000,
+             "validation_size": 0, "epochs": 12}
+
+
 def run_of(client, run_id: str) -> dict:
     return client.get(f"/api/runs/{run_id}").json()
 
@@ -98,9 +103,7 @@ def test_probe_points_before_90_percent_at_full_pace(client):
 
 
 def test_a_dead_relu_run_is_flagged_and_ends_saying_so(client):
-    body = {"activation": "relu", "cost": "cross_entropy", "learning_rate": 3.0, "train_subset": 2000,
-            "validation_size": 0, "epochs": 12}
-    rid = client.post("/api/runs", json=body).json()["id"]
+    rid = client.post("/api/runs", json=DEAD_RELU).json()["id"]
     run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] not in ("queued", "running"), "the end")
     warning = run["warning"]
     assert warning is not None and warning["code"] == "stuck", run
@@ -112,3 +115,21 @@ def test_a_healthy_run_has_no_warning(client):
     rid = client.post("/api/runs", json={"train_subset": 5000, "epochs": 5}).json()["id"]
     run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
     assert run["warning"] is None and run["metrics"]["probe_accuracy"] > 0.5
+
+
+def test_the_command_line_takes_every_config_field_with_the_same_defaults():
+    import argparse
+
+    from app.cli.train import add_parser, config_from_args
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers()
+    add_parser(commands)
+    defaults = parser.parse_args(["train"])
+    assert config_from_args(defaults) == TrainConfig()
+    paced = parser.parse_args(["train", "--pace", "classroom", "--lr", "0.5", "--labels", "shuffled"])
+    config = config_from_args(paced)
+    assert (config.pace, config.learning_rate, config.label_mode) == ("classroom", 0.5, "shuffled")
+    help_text = commands.choices["train"].format_help()
+    for name, spec in FIELDS.items():
+        assert (spec.flag or "--" + name.replace("_", "-")) in help_text, name

@@ -14,7 +14,7 @@ from app.server.replay import MAX_BYTES, MAX_SNAPSHOTS, Replay
 from app.server.runs import RunManager
 from app.server.settings import Settings
 from app.training.trainer import Progress
-from tests.test_pace import run_of, wait_for
+from tests.test_pace import DEAD_RELU, run_of, wait_for
 
 PIXELS = {"pixels": [0.0] * 300 + [1.0] * 20 + [0.0] * 464}
 
@@ -53,7 +53,10 @@ def test_network_picture_and_neuron_maps(client):
 def test_snapshots_replay_and_survive_a_restart(settings, mnist):
     with persistent_client(settings, mnist) as client:
         rid = client.post("/api/runs", json={"train_subset": 5000, "epochs": 4}).json()["id"]
+        dead = client.post("/api/runs", json={**DEAD_RELU, "watch": False}).json()["id"]
         wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
+        stuck = wait_for(lambda: run_of(client, dead), lambda r: r["status"] == "finished", "the dead run")
+        assert stuck["warning"]["code"] == "stuck"
         snapshots = client.get(f"/api/runs/{rid}/snapshots").json()["snapshots"]
         assert 10 <= len(snapshots) <= MAX_SNAPSHOTS
         seen = [s["examples_seen"] for s in snapshots]
@@ -71,6 +74,7 @@ def test_snapshots_replay_and_survive_a_restart(settings, mnist):
     assert (Path(settings.state_dir) / "checkpoints" / f"{rid}.replay.npz").exists()
     with persistent_client(settings, mnist) as client:   # a new server on the same state
         assert client.get(f"/api/runs/{rid}/snapshots").json()["snapshots"] == snapshots
+        assert run_of(client, dead)["warning"] == stuck["warning"]   # it still says why it is stuck
         again = client.post(f"/api/predict?run={rid}&snapshot={early}", json=PIXELS).json()
         assert again["activations"] == answers[early]["activations"]
         client.delete(f"/api/runs/{rid}")

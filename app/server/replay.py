@@ -96,8 +96,8 @@ class Replay:
             self.dirty = True
 
     # Disk ----------------------------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        """Write the snapshots to `path` atomically (a temporary file, then a rename)."""
+    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
+        """Write the snapshots (and `extra`, JSON) to `path` atomically (a temporary file, then a rename)."""
         with self._lock:
             snapshots, self.dirty = list(self._snapshots), False
         if not snapshots:
@@ -105,7 +105,7 @@ class Replay:
         net = snapshots[0].net
         header = {"sizes": net.sizes, "activation": net.activation.name, "cost": net.cost.name,
                   "indices": [s.index for s in snapshots], "meta": [s.meta for s in snapshots],
-                  "next_index": self._next_index}
+                  "next_index": self._next_index, "extra": extra or {}}
         params = np.stack([s.net.params.astype(np.float32) for s in snapshots])
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
@@ -118,8 +118,9 @@ class Replay:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def load(self, path: Path) -> None:
-        """Read snapshots saved by save() (no pickle); raise ValueError if the file is not one."""
+    def load(self, path: Path) -> dict[str, Any]:
+        """Read snapshots saved by save() (no pickle) and return its `extra`; raise ValueError if the
+        file is not one."""
         with np.load(path, allow_pickle=False) as f:
             header = json.loads(str(f["header"]))
             params = f["params"]
@@ -133,3 +134,5 @@ class Replay:
                                for i, m, n in zip(indices, metas, nets, strict=True)]
             self._next_index = int(header["next_index"])
             self.dirty = False
+        extra = header.get("extra")
+        return extra if isinstance(extra, dict) else {}

@@ -97,7 +97,8 @@ class RunManager:
             run.restore(self.store.points(run.id), latest)
             self._load_replay(run)
             self._runs[run.id] = run
-            self._save(run)
+            if self.store.writable:   # a read-only folder: shown as it was; health says why
+                self._save(run)
         for run_id in self.store.deleted_runs():   # finish deletes a crash cut short
             if self.checkpoints.delete(run_id):
                 log.warning("removed the checkpoint of deleted run %s (a delete was cut short)", run_id)
@@ -133,8 +134,8 @@ class RunManager:
             return
         try:
             if self.checkpoints.write(run.id, progress, clean_metrics(progress), run.config.to_dict()) \
-                    and run.replay.dirty:
-                run.replay.save(self._replay_path(run.id))
+                    and run.replay.dirty:   # with the warning, so a stuck run still says so after a restart
+                run.replay.save(self._replay_path(run.id), {"warning": run.warning})
             self.flush()
         except Exception:
             log.exception("could not write the checkpoint of run %s", run.id)
@@ -147,8 +148,9 @@ class RunManager:
         path = self._replay_path(run.id)
         if path.exists():
             try:
-                run.replay.load(path)
-            except (OSError, ValueError, KeyError) as exc:
+                warning = run.replay.load(path).get("warning")
+                run.warning = warning if isinstance(warning, dict) else None
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.error("run %s: replay unreadable, skipped: %s", run.id, exc)
                 self.problems.append(f"run {run.id}: replay unreadable, skipped: {exc}")
 
@@ -173,8 +175,8 @@ class RunManager:
         with self._lock:
             run_id = f"r{next(self._ids)}"
             run = Run(run_id, name or run_id, config)
+            self._save(run)   # first: if the state folder refuses it, nothing is left half made
             self._runs[run_id] = run
-            self._save(run)
             self._queue.append(run)
             self._start_queued()
             if watch:

@@ -36,8 +36,8 @@ MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 pe
 # The classroom pace: examples per second = CLASSROOM_START + CLASSROOM_GROWTH * examples seen, so
 # examples seen grow as exp(CLASSROOM_GROWTH * t): each tenfold gets the same screen time, ln(10) /
 # CLASSROOM_GROWTH seconds (docs/performance.md has the measured climb).
-CLASSROOM_START, CLASSROOM_GROWTH = 100.0, 0.09
-PACE_CATCH_UP = 0.05      # seconds of steps a paced run may take in a burst after falling behind
+CLASSROOM_START, CLASSROOM_GROWTH = 100.0, 0.1
+PACE_CATCH_UP = 0.5       # seconds of steps a paced run may take in a burst after falling behind
 
 
 class Diverged(Exception):  # noqa: N818 (the name reads as what happened; part of the API)
