@@ -133,3 +133,20 @@ def test_the_command_line_takes_every_config_field_with_the_same_defaults():
     help_text = commands.choices["train"].format_help()
     for name, spec in FIELDS.items():
         assert (spec.flag or "--" + name.replace("_", "-")) in help_text, name
+
+
+def test_history_thinning_keeps_the_log_spaced_points():
+    from app.nn.network import Network
+    from app.server.run import MAX_HISTORY, Run
+    from app.training.trainer import Progress
+
+    run, net, milestones = Run("r1", "r1", TrainConfig()), Network([784, 1, 10]), set()
+    for step in range(1, 3 * MAX_HISTORY):
+        milestone = step == 1 or int(step ** 0.5) ** 2 == step     # sparse, denser early
+        milestones |= {step} if milestone else set()
+        run.publish(Progress(step=step, epoch=step / 1000, examples_seen=10 * step, batch_cost=1.0,
+                             learning_rate=1.0, examples_per_second=1.0, train_seconds=1.0, snapshot=net,
+                             milestone=milestone))
+    points = run.history()
+    assert len(points) <= MAX_HISTORY
+    assert milestones <= {p["step"] for p in points}   # the early climb is never thinned away

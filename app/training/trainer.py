@@ -269,6 +269,7 @@ class Trainer:
 
     def resume(self) -> None:
         self._running.set()
+        self._end_step_request("the run was resumed")   # steps are for a paused run
         self._wake.set()
 
     def stop(self) -> None:
