@@ -2,14 +2,13 @@
 
 (That file covers zero bytes, truncated PNG, text named .png, 4097 and 60000 px headers, 783 values,
 NaN/infinity/negative pixels and an 8 MB data URL.) Each case here gets a clear 4xx, or the same
-answer as the plain image where the file is valid, quickly and with bounded memory.
+answer as the plain image where the file is valid, with bounded memory.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import time
 import tracemalloc
 
 import numpy as np
@@ -19,7 +18,6 @@ from PIL import Image, ImageDraw
 from tests.conftest import ONE, SEVEN
 from tests.test_predict_api import png_header_only
 
-FAST = 2.0          # seconds: even a refused 50 MB body must be answered at once
 MEMORY = 16 * 2**20  # bytes of Python/NumPy allocations a single hostile request may cause
 
 
@@ -39,13 +37,12 @@ def upload(client, data: bytes, name: str = "a.png", mime: str = "image/png"):
     return client.post("/api/predict", files={"file": (name, data, mime)})
 
 
-def timed(fn):
-    """Return (result, seconds, peak bytes allocated while it ran)."""
+def traced(fn):
+    """Return (result, peak bytes of Python/NumPy allocations while it ran)."""
     tracemalloc.start()
-    start = time.perf_counter()
     try:
         result = fn()
-        return result, time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+        return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
@@ -83,11 +80,11 @@ def animated_gif(first: Image.Image, second: Image.Image) -> bytes:
     ("animated GIF (first frame counts)", lambda im: animated_gif(im, drawing(ONE)), "image/gif"),
 ])
 def test_valid_but_unusual_images_read_like_the_plain_one(client, plain_seven, name, make, mime):
-    r, seconds, _ = timed(lambda: upload(client, make(drawing(SEVEN)), mime=mime))
+    r = upload(client, make(drawing(SEVEN)), mime=mime)
     assert r.status_code == 200, (name, r.text)
     seen = np.array(r.json()["input"])
     assert np.abs(seen - plain_seven).mean() < 0.02, f"{name}: the 28x28 differs from the plain PNG's"
-    assert r.json()["digit"] == 7 and seconds < FAST, name
+    assert r.json()["digit"] == 7, name
 
 
 def test_the_exif_check_can_tell_sideways_from_upright(client, plain_seven):
@@ -122,12 +119,10 @@ def chunked_json(payload: str) -> dict:
     ("a JSON list, not an object", {"json": [1, 2, 3]}, 422, "exactly one"),
     ("data URL of text", {"json": {"image": "data:image/png;base64,aGVsbG8gd29ybGQ="}}, 415, "PNG"),
 ])
-def test_hostile_bodies_get_a_clear_4xx_quickly(client, name, kwargs, status, words):
-    r, seconds, peak = timed(lambda: client.post("/api/predict", **kwargs))
+def test_hostile_bodies_get_a_clear_4xx_with_bounded_memory(client, name, kwargs, status, words):
+    r, peak = traced(lambda: client.post("/api/predict", **kwargs))
     assert r.status_code == status, (name, r.text[:300])
     assert words.lower() in r.json()["detail"].lower(), (name, r.json())
-    assert seconds < FAST, f"{name} took {seconds:.1f} s"
-    print(f"{name}: {seconds * 1000:.0f} ms, peak {peak / 2**20:.1f} MB")
     assert peak < MEMORY, f"{name} allocated {peak / 2**20:.0f} MB"
 
 

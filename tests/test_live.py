@@ -17,6 +17,8 @@ from websockets.asyncio.client import connect
 from app.server.live import Outbox
 from tests.conftest import SEVEN, stroke_png
 from tests.support.server import running_server
+from tests.support.sse import sse_events
+from tests.support.wait import DEADLINE, run_reaches
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +30,8 @@ FIRST: dict = {}
 def server(small_model_dir) -> Iterator[str]:
     with running_server("--models-dir", str(small_model_dir), "--no-train") as url:
         # The moment the server answers, prediction must work (the shipped model is loaded at start).
-        t0 = time.monotonic()
-        FIRST["response"] = httpx.post(f"{url}/api/predict", files={"file": ("7.png", stroke_png(SEVEN))})
-        FIRST["seconds"] = time.monotonic() - t0
+        FIRST["response"] = httpx.post(f"{url}/api/predict", files={"file": ("7.png", stroke_png(SEVEN))},
+                                       timeout=60)
         # The video's network, as the default run, but long enough to outlast these tests: the
         # default 30 epochs can be over in 15 s, and the tests below need a run that is learning.
         httpx.post(f"{url}/api/runs", json={"epochs": 500, "name": "default"}).raise_for_status()
@@ -40,42 +41,52 @@ def server(small_model_dir) -> Iterator[str]:
 
 def test_prediction_works_as_soon_as_the_server_answers(server):
     assert FIRST["response"].status_code == 200, FIRST["response"].text
-    # Well under a second on an idle machine; the margin is for a shared, busy one.
-    assert FIRST["response"].json()["model"]["name"] == "default" and FIRST["seconds"] < 2.0
+    assert FIRST["response"].json()["model"]["name"] == "default"
 
 
-def wait_training(url: str, run_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["step"] == 0:
-        assert time.monotonic() < deadline, "the default run never started training"
-        time.sleep(0.1)
+def get_run(url: str, run_id: str) -> dict:
+    return httpx.get(f"{url}/api/runs/{run_id}").json()
+
+
+def wait_training(url: str, run_id: str) -> dict:
+    return run_reaches(lambda i: get_run(url, i), run_id, lambda r: r["progress"]["step"] > 0)
 
 
 def ws_url(url: str, run_id: str = "r1") -> str:
     return url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
 
 
-async def collect(ws, seconds: float, until=None) -> list[dict]:
-    messages, deadline = [], time.monotonic() + seconds
-    while time.monotonic() < deadline:
+async def collect(ws, until, timeout: float = DEADLINE) -> list[dict]:
+    """Return the messages received until `until(messages so far)` holds (AssertionError if it does
+    not within `timeout` seconds)."""
+    messages: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while not until(messages):
+        left = deadline - time.monotonic()
         try:
-            text = await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+            messages.append(json.loads(await asyncio.wait_for(ws.recv(), max(left, 0.001))))
         except TimeoutError:
-            break
-        messages.append(json.loads(text))
-        if until is not None and until(messages[-1]):
-            break
+            raise AssertionError(f"no end after {timeout:.0f} s; received {[m['type'] for m in messages]}") \
+                from None
     return messages
+
+
+def count(kind: str, n: int):
+    """An `until` for collect(): at least n messages of this type."""
+    return lambda messages: sum(m["type"] == kind for m in messages) >= n
+
+
+def last_is(predicate):
+    """An `until` for collect(): the newest message satisfies predicate."""
+    return lambda messages: bool(messages) and predicate(messages[-1])
 
 
 def test_stream_metrics_weights_and_activations(server):
     async def session():
         async with connect(ws_url(server)) as ws:
-            first = await collect(ws, 2.5)
+            first = await collect(ws, lambda ms: count("metrics", 5)(ms) and count("weights", 4)(ms))
             kinds = [m["type"] for m in first]
             assert kinds[0] == "status" and first[0]["run"]["id"] == "r1"
-            assert kinds.count("metrics") >= 5, kinds   # several a second
-            assert kinds.count("weights") >= 4, kinds   # at least twice a second
             metrics = [m for m in first if m["type"] == "metrics"]
             assert metrics[-1]["step"] > metrics[0]["step"] and metrics[-1]["examples_per_second"] > 0
             weights = [m for m in first if m["type"] == "weights"][-1]
@@ -87,32 +98,33 @@ def test_stream_metrics_weights_and_activations(server):
             pixels = np.zeros((28, 28))
             pixels[4:24, 13:15] = 1.0  # a "1"
             await ws.send(json.dumps({"type": "draw", "pixels": pixels.ravel().tolist()}))
-            after = await collect(ws, 2.0)
+            after = await collect(ws, count("activations", 3))
             acts = [m for m in after if m["type"] == "activations"]
-            assert len(acts) >= 3 and acts[-1]["step"] > acts[0]["step"]
+            assert acts[-1]["step"] > acts[0]["step"]
             assert [len(layer) for layer in acts[-1]["layers"]] == [16, 16, 10]
             assert acts[-1]["digit"] == int(np.argmax(acts[-1]["layers"][-1]))
 
             # A raw canvas image: the server preprocesses it and says what it saw.
             url = "data:image/png;base64," + base64.b64encode(stroke_png(SEVEN, paper=None)).decode()
             await ws.send(json.dumps({"type": "draw", "image": url}))
-            seen = await collect(ws, 3.0, until=lambda m: m["type"] == "activations" and m["input"])
+            seen = await collect(ws, last_is(lambda m: m["type"] == "activations" and m["input"]))
             assert np.array(seen[-1]["input"]).shape == (28, 28)
 
             # Choose neurons; clear the drawing; bad messages get an error, the stream goes on.
             await ws.send(json.dumps({"type": "neurons", "indices": [3, 5]}))
-            chosen = await collect(ws, 2.0, until=lambda m: m["type"] == "weights" and m["neurons"] == [3, 5])
+            chosen = await collect(ws, last_is(lambda m: m["type"] == "weights" and m["neurons"] == [3, 5]))
             q = np.frombuffer(base64.b64decode(chosen[-1]["data"]), np.int8)
             assert chosen[-1]["neurons"] == [3, 5] and q.size == 2 * 784
             await ws.send(json.dumps({"type": "draw", "pixels": None}))
             await ws.send(json.dumps({"type": "neurons", "indices": [99]}))
             await ws.send("not json")
-            errors = await collect(ws, 2.0, until=lambda m: m["type"] == "error" and "JSON" in m["message"])
+            errors = await collect(ws, last_is(lambda m: m["type"] == "error" and "JSON" in m["message"]))
             messages = [m["message"] for m in errors if m["type"] == "error"]
-            assert any("16 neurons" in m for m in messages) or any("JSON" in m for m in messages)
-            late = await collect(ws, 1.0)
+            # The outbox keeps the newest message of each kind: the neurons error may be replaced.
+            assert all("16 neurons" in m or "JSON" in m for m in messages), messages
+            # Messages are handled in order: the clear came before the bad JSON's error.
+            late = await collect(ws, count("metrics", 3))
             assert "activations" not in [m["type"] for m in late]  # cleared: no more activations
-            assert "metrics" in [m["type"] for m in late]
     asyncio.run(session())
 
 
@@ -138,51 +150,40 @@ def stalled_client(url: str, run_id: str) -> socket.socket:
     return s
 
 
-def examples_per_second(url: str, run_id: str, seconds: float = 2.0) -> float:
-    a = httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["examples_seen"]
-    t0 = time.monotonic()
-    time.sleep(seconds)
-    b = httpx.get(f"{url}/api/runs/{run_id}").json()["progress"]["examples_seen"]
-    return (b - a) / (time.monotonic() - t0)
-
-
 def test_clients_that_never_read_do_not_stall_training(server):
+    """Ten clients that never read a byte: the run goes on training, and a well-behaved client still
+    gets its stream. (How much they slow it down is for bench/bench_live_clients.py to measure, on a
+    quiet machine; here only a stall would fail.)"""
     # A run of its own that outlasts the test (the default run may be over by now: it is fast).
     run_id = httpx.post(f"{server}/api/runs", json={"epochs": 500, "name": "stall test"}).json()["id"]
     try:
         wait_training(server, run_id)
-        before = examples_per_second(server, run_id)
         stalled = [stalled_client(server, run_id) for _ in range(10)]
         try:
-            time.sleep(1.0)  # long enough for their socket buffers to fill up
-            during = examples_per_second(server, run_id)
-
-            async def reader():  # a well-behaved client still gets its stream meanwhile
+            async def reader():  # a well-behaved client meanwhile: its stream goes on, steps go up
                 async with connect(ws_url(server, run_id)) as ws:
-                    return [m["type"] for m in await collect(ws, 1.5)]
-            kinds = asyncio.run(reader())
+                    first = (await collect(ws, count("metrics", 1)))[-1]["step"]
+                    # 10 weights messages, at least 16 KB each, have been offered to every client:
+                    # far more than the stalled ones' socket buffers (4 KB to read) take.
+                    messages = await collect(ws, count("weights", 10))
+                    return first, messages
+            first, messages = asyncio.run(reader())
+            at_the_end = get_run(server, run_id)["progress"]["step"]
         finally:
             for s in stalled:
                 s.close()
-        after = examples_per_second(server, run_id)
     finally:
         httpx.post(f"{server}/api/runs/{run_id}/stop")
-    assert kinds.count("metrics") >= 3, kinds
-    # Loose on purpose (the machine is shared); bench/bench_live_clients.py measures it properly.
-    assert during > 0.5 * (before + after) / 2, (before, during, after)
+    steps = [m["step"] for m in messages if m["type"] == "metrics"]
+    assert len(steps) >= 3 and steps == sorted(steps) and steps[-1] > first, steps
+    assert at_the_end > first + 1000, (first, at_the_end)   # still training, far past where it was
 
 
 def test_server_sent_events_follow_a_run(server):
     run_id = httpx.post(f"{server}/api/runs", json={"hidden": [8], "train_subset": 300, "epochs": 2,
                                                    "validation_size": 100}).json()["id"]
-    events = []
-    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=30) as r:
-        event = None
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                events.append((event, json.loads(line[6:])))
+    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=60) as r:
+        events = sse_events(r.iter_lines())
     assert events[0][0] == "status" and events[-1][1]["status"] == "finished"
     assert [d for e, d in events if e == "metrics"][-1]["final"] is True
 
@@ -191,12 +192,9 @@ def test_server_sent_events_of_a_finished_run_still_end_on_its_status(server):
     """Connecting after the run ended: status, the final metrics, then the status again to close."""
     run_id = httpx.post(f"{server}/api/runs", json={"hidden": [8], "train_subset": 300, "epochs": 1,
                                                    "validation_size": 100}).json()["id"]
-    deadline = time.monotonic() + 30
-    while httpx.get(f"{server}/api/runs/{run_id}").json()["status"] != "finished":
-        assert time.monotonic() < deadline, "the run never finished"
-        time.sleep(0.1)
-    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=30) as r:
-        frames = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
+    run_reaches(lambda i: get_run(server, i), run_id, lambda r: r["status"] == "finished")
+    with httpx.stream("GET", f"{server}/api/runs/{run_id}/events", timeout=60) as r:
+        frames = [event for event, _ in sse_events(r.iter_lines())]
     assert frames == ["status", "metrics", "status"], frames
 
 

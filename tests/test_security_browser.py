@@ -7,7 +7,6 @@ the token into the run panel and Pause works. No page (studio, a lesson, /docs) 
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ from playwright.sync_api import Browser, Page
 from tests.browser.conftest import PROJECTOR, browser, shot  # noqa: F401  (the browser fixture)
 from tests.browser.test_page import ONE, draw
 from tests.support.server import running_server
+from tests.support.wait import DEADLINE, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TOKEN = "room-12-teacher"
@@ -47,13 +47,10 @@ def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
-def until(pg: Page, expression: str, timeout: float = 10) -> None:
+def until(pg: Page, expression: str, timeout: float = DEADLINE) -> None:
     """Wait until `expression` is true in the page. Polls with evaluate(): Playwright's own
     wait_for_function re-checks with eval(), which this CSP refuses."""
-    deadline = time.monotonic() + timeout
-    while not pg.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout:.0f} s: {expression}"
-        time.sleep(0.1)
+    wait_until(lambda: pg.evaluate(expression), timeout=timeout, what=expression)
 
 
 def open_studio(pg: Page, url: str) -> str:
@@ -67,11 +64,8 @@ def run_status(url: str, run_id: str) -> str:
         return json.load(response)["status"]
 
 
-def wait_status(url: str, run_id: str, status: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while run_status(url, run_id) != status:
-        assert time.monotonic() < deadline, f"run {run_id} is {run_status(url, run_id)}, not {status}"
-        time.sleep(0.2)
+def wait_status(url: str, run_id: str, status: str, timeout: float = DEADLINE) -> None:
+    wait_until(lambda: run_status(url, run_id), lambda s: s == status, timeout, what=f"run {run_id} {status}")
 
 
 def test_a_student_watches_and_draws_but_only_the_teacher_pauses(server: str, page: Page) -> None:  # noqa: F811

@@ -7,15 +7,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.support.wait import DEADLINE, wait_until
+
 REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 30.0
+START_TIMEOUT = DEADLINE
 STOP_GRACE = 5.0
 
 
@@ -50,7 +51,7 @@ def running_server(*args: str, state_dir: Path | None = None, env: dict | None =
     ("http://127.0.0.1:PORT") once GET /api/health answers; stop the server afterwards.
 
     State goes to `state_dir` (a fresh temporary folder if None); `env` adds environment variables.
-    Raises RuntimeError with the server's stderr if it does not become healthy within 30 s."""
+    Raises RuntimeError with the server's output if it does not become healthy within START_TIMEOUT."""
     with tempfile.TemporaryDirectory(prefix="digit-studio-test-") as tmp:
         state = Path(state_dir) if state_dir is not None else Path(tmp) / "state"
         log_path = Path(tmp) / "server.log"
@@ -62,14 +63,14 @@ def running_server(*args: str, state_dir: Path | None = None, env: dict | None =
             proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    why = (f"exited with code {proc.returncode}" if proc.poll() is not None
-                           else f"did not answer /api/health within {START_TIMEOUT:.0f} s")
-                    raise RuntimeError(f"server {' '.join(cmd)} {why}; its output:\n"
-                                       f"{log_path.read_text(errors='replace')[-5000:]}")
-                time.sleep(0.1)
+            try:
+                wait_until(lambda: _healthy(url) or proc.poll() is not None, timeout=START_TIMEOUT)
+                why = f"exited with code {proc.returncode}" if proc.poll() is not None else ""
+            except AssertionError:
+                why = f"did not answer /api/health within {START_TIMEOUT:.0f} s"
+            if why:
+                raise RuntimeError(f"server {' '.join(cmd)} {why}; its output:\n"
+                                   f"{log_path.read_text(errors='replace')[-5000:]}")
             yield url
         finally:
             _stop(proc)
