@@ -142,8 +142,8 @@ def read_pixels(pixels: object) -> Any:
         for j, value in enumerate(row if isinstance(row, list) else [row]):
             if isinstance(value, str | bool):
                 where = f"[{i}][{j}]" if isinstance(row, list) else f"[{i}]"
-                raise ImageError(f"'pixels' must hold numbers in 0..1, not text or true/false; pixels{where} "
-                                 f"is {json.dumps(value)[:20]}", 422)
+                raise ImageError(f"'pixels' must be 784 numbers in 0..1 (or 28 rows of 28), not text or "
+                                 f"true/false; pixels{where} is {json.dumps(value)[:20]}", 422)
     return pixels_to_input(pixels)
 
 
