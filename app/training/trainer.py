@@ -414,7 +414,8 @@ class Trainer:
         pace = self.pace
         if pace == "full":
             return most
-        rate = classroom_rate(self.examples_seen) if pace == "classroom" else float(pace)
+        # the ramp counts steps, so a run resumed from a checkpoint goes on at its speed
+        rate = classroom_rate(self.step * m) if pace == "classroom" else float(pace)
         now = time.perf_counter()
         self._due = max(self._due, now - PACE_CATCH_UP)  # no long bursts after falling behind
         if self._due > now:
