@@ -101,8 +101,13 @@ export class NetworkDiagram {
     l.columns.forEach((c, k) => {
       const t = title(c.x, "");
       const last = k === l.columns.length - 1, n = sizes[k + 1];
-      t.textContent = last ? "output" : `layer ${k + 1}${n > shown[k].length ? ` (${shown[k].length} of ${n})` : ""}`;
+      t.textContent = last ? "output" : `layer ${k + 1}`;
       titles.push(t);
+      if (n > shown[k].length) {   // a wide layer: the server picked the strongest neurons to show
+        const sub = svg("text", { x: c.x, y: 62, class: "layer-sub", "text-anchor": "middle" });
+        sub.textContent = `${shown[k].length} of ${n}`;
+        titles.push(sub);
+      }
     });
     this.image = svg("image", { x: l.input.x, y: l.input.y, width: l.input.size, height: l.input.size,
       preserveAspectRatio: "none", class: "input-image" });

@@ -139,6 +139,7 @@ export class WatchBar {
   }
 
   touch() {
+    this.say(null);
     this.edited = true;
     this.el.reset.textContent = "↻ Restart with these settings";
   }

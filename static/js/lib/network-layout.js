@@ -1,7 +1,7 @@
 // Where the network picture puts things, in the SVG's own units: the 28x28 input on the left, then
 // one column of circles per layer, the outputs last. Pure: no DOM, so it is tested under node.
 
-export const VIEW = { width: 1000, height: 640, top: 56, bottom: 16 };
+export const VIEW = { width: 1000, height: 660, top: 76, bottom: 16 };   // top: two lines of titles
 const INPUT = { x: 10, size: 230 };
 const OUTPUT_X = 880;
 
