@@ -32,10 +32,13 @@ INKS = {"black": (0.09, 0.09, 0.1), "blue": (0.16, 0.22, 0.62), "navy": (0.12, 0
 PENS = {"ballpoint": (1.8, 3.0), "gel": (2.6, 4.2), "felt-tip": (4.0, 7.0)}   # width range, px at 640x480
 
 
-def strokes_for(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Return one hand's strokes of `digit` in a unit-ish box (x right, y down), slanted and turned."""
-    choices = SKELETONS[digit] + EXTRA.get(digit, [])
-    skeleton = choices[rng.integers(len(choices))]
+def strokes_for(digit: int, rng: np.random.Generator,
+                skeleton: list[Stroke] | None = None) -> list[np.ndarray]:
+    """Return one hand's strokes of `digit` (of `skeleton` if given, else one picked at random) in a
+    unit-ish box (x right, y down), slanted and turned."""
+    if skeleton is None:
+        choices = SKELETONS[digit] + EXTRA.get(digit, [])
+        skeleton = choices[rng.integers(len(choices))]
     shear, angle = rng.uniform(-0.15, 0.4), math.radians(rng.uniform(-10, 10))
     aspect = 0.12 if digit == 1 else rng.uniform(0.55, 0.85)
     rot = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
