@@ -3,16 +3,20 @@ decided by their pixel count; drawings have a pixel cap of their own."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import json
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+import websockets
 from PIL import Image, ImageDraw
 
+from app.imaging import DRAWING_MAX_PIXELS
 from app.server import decoding
 from tests.support.studio import request, studio
 
@@ -21,13 +25,15 @@ POSTERS, HEALTH_SAMPLES = 4, 100
 # The issue's goal is 100 ms; the bound here is generous so a busy 2-core machine never fails it, while
 # decoding on the event loop (seconds) always does. docs/performance.md has the real figure.
 BOUND = 1.0
+TINY_RUN = {"hidden": [8], "epochs": 1, "train_subset": 200, "validation_size": 0, "batch_size": 50}
 
 
-def worst_image() -> bytes:
+def worst_image(side: int = 4096) -> bytes:
     """Return the slowest image to decode within the limits: 4096x4096 16-bit greyscale PNG of a
     seven (~140 KB: flat paper compresses to almost nothing, decoding still touches 16.7 M pixels)."""
-    image = Image.new("L", (4096, 4096), 255)
-    ImageDraw.Draw(image).line([(1000, 700), (3000, 700), (1600, 3400)], fill=0, width=260)
+    image = Image.new("L", (side, side), 255)
+    seven = [(side * 0.25, side * 0.17), (side * 0.73, side * 0.17), (side * 0.4, side * 0.83)]
+    ImageDraw.Draw(image).line(seven, fill=0, width=side // 16)
     buf = io.BytesIO()
     Image.fromarray(np.asarray(image).astype(np.uint16) * 257).save(buf, "PNG")
     return buf.getvalue()
@@ -38,6 +44,20 @@ def multipart(data: bytes) -> tuple[bytes, str]:
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
             f"Content-Type: image/png\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
     return body, f"multipart/form-data; boundary={boundary}"
+
+
+def health_times(url: str, answers: list[list]) -> list[float]:
+    """Return the seconds each of HEALTH_SAMPLES health requests took, once every client has answers
+    (stopping early once two are over BOUND: the p99 is over it then)."""
+    deadline = time.monotonic() + 120
+    while not all(answers) and time.monotonic() < deadline:   # every client is under way
+        time.sleep(0.05)
+    times: list[float] = []
+    while len(times) < HEALTH_SAMPLES and sum(t > BOUND for t in times) < 2:
+        start = time.perf_counter()
+        assert request(f"{url}/api/health")[0] == 200
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def test_health_stays_quick_while_four_clients_post_the_worst_image(tmp_path: Path):
@@ -55,14 +75,7 @@ def test_health_stays_quick_while_four_clients_post_the_worst_image(tmp_path: Pa
         for t in posters:
             t.start()
         try:
-            deadline = time.monotonic() + 120
-            while not all(answers) and time.monotonic() < deadline:   # every poster is under way
-                time.sleep(0.05)
-            times: list[float] = []
-            while len(times) < HEALTH_SAMPLES and sum(t > BOUND for t in times) < 2:  # 2 over: p99 is too
-                start = time.perf_counter()
-                assert request(f"{server.url}/api/health")[0] == 200
-                times.append(time.perf_counter() - start)
+            times = health_times(server.url, answers)
         finally:
             stop.set()
             for t in posters:
@@ -114,3 +127,38 @@ def test_a_full_decoding_pool_answers_503_with_retry_after(client, monkeypatch):
     assert "try again" in r.json()["detail"]
     small = client.post("/api/predict", files={"file": ("canvas.png", png(280), "image/png")})
     assert small.status_code == 200, "a canvas-sized image is decoded at once, without the pool"
+
+
+def test_health_stays_quick_while_four_live_clients_draw_the_worst_drawing(tmp_path: Path):
+    """The same through the WebSocket `draw` message, with the largest drawing allowed."""
+    side = int(DRAWING_MAX_PIXELS ** 0.5)
+    drawing = "data:image/png;base64," + base64.b64encode(worst_image(side)).decode()
+    stop, answers = threading.Event(), [[] for _ in range(POSTERS)]
+
+    async def draw_forever(url: str, mine: list) -> None:
+        async with websockets.connect(url, max_size=2**24, open_timeout=60) as ws:
+            while not stop.is_set():
+                await ws.send(json.dumps({"type": "draw", "image": drawing}))
+                while (kind := json.loads(await ws.recv())["type"]) not in ("activations", "error"):
+                    pass
+                mine.append(kind)
+
+    with studio(tmp_path / "state", "--no-train") as server:
+        _, _, run = request(f"{server.url}/api/runs", "POST", TINY_RUN)
+        live = f"ws://127.0.0.1:{server.port}/api/runs/{run['id']}/live"
+        while request(f"{server.url}/api/runs/{run['id']}")[2]["status"] != "finished":
+            time.sleep(0.05)   # polling for the run's weights
+        drawers = [threading.Thread(target=asyncio.run, args=(draw_forever(live, mine),)) for mine in answers]
+        for t in drawers:
+            t.start()
+        try:
+            times = health_times(server.url, answers)
+        finally:
+            stop.set()
+            for t in drawers:
+                t.join(timeout=120)
+    p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
+    print(f"health under {POSTERS} live clients drawing {side}x{side}: p50 {p50 * 1000:.1f} ms, "
+          f"p99 {p99 * 1000:.1f} ms; drawings answered: {sum(map(len, answers))}")
+    assert all(answers) and {kind for mine in answers for kind in mine} == {"activations"}
+    assert len(times) == HEALTH_SAMPLES and p99 < BOUND, f"health p99 {p99 * 1000:.0f} ms under load"
