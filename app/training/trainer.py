@@ -237,6 +237,8 @@ class Trainer:
         while start < n:
             if not self._running.is_set():
                 self.train_seconds += clock() - t0
+                if self.last is None or self.last.step != self.step:
+                    self._report(rate, evaluate=False)   # readers see exactly where it paused
                 start = self._while_paused(blocks, y_epoch, start, step_fn)
                 t0 = clock()
                 continue
