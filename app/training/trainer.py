@@ -91,7 +91,8 @@ class StepRequest:
     examples_seen_before: int = 0
     batch_cost_before: float = math.nan
     batch_cost_after: float = math.nan
-    w1_before: np.ndarray | None = None
+    w1_before: np.ndarray | None = None   # the first layer's weights as trained (not averaged)
+    w1_after: np.ndarray | None = None
     error: str | None = None
 
 
@@ -337,6 +338,7 @@ class Trainer:
                 self._end_step_request(f"training diverged ({exc})")
                 self._diverged(f"overflow at step {self.step} ({exc})")
         if request.taken == request.steps:
+            request.w1_after = net.W[0].copy()
             self._report(self._rate, evaluate=False)
             self._last_report = time.perf_counter()
             self._end_step_request(None)

@@ -107,11 +107,10 @@ def step_run(request: Request, run_id: str, body: StepIn | None = None) -> dict[
     except RunStateError as exc:
         raise HTTPException(409, str(exc)) from None
     latest = run.latest
-    assert latest is not None and done.w1_before is not None
-    net = latest.snapshot
-    neurons = tuple(range(min(net.sizes[1], 16)))
-    delta = net.copy()
-    delta.W[0][...] -= done.w1_before
+    assert latest is not None and done.w1_before is not None and done.w1_after is not None
+    delta = latest.snapshot.copy()                 # a network whose first layer is the change
+    delta.W[0][...] = done.w1_after - done.w1_before
+    neurons = tuple(range(min(delta.sizes[1], 16)))
     return {"run": run.to_dict(), "steps": done.taken, "examples_seen_before": done.examples_seen_before,
             "examples_seen": latest.examples_seen, "batch_cost_before": _finite(done.batch_cost_before),
             "batch_cost_after": _finite(done.batch_cost_after),
