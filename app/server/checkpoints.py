@@ -69,7 +69,11 @@ class Checkpoints:
             self._written.pop(run_id, None)
             path = self.path(run_id)
             existed = path.exists()
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:   # a read-only folder: the file is swept at a start that can write
+                log.warning("could not remove the checkpoint of deleted run %s (%s)", run_id, exc)
+                return False
         return existed
 
     def read(self, run_id: str) -> Progress | None:

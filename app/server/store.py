@@ -105,7 +105,8 @@ class Store:
             self.writable = False
             self._db = self._connect_read_only()
             self.report(f"the database {self.path} cannot be written ({exc}): runs and models are shown as "
-                        "they were, and nothing new can be saved until the state folder is writable")
+                        "they were, and nothing new can be saved; restart the server once the state folder "
+                        "is writable and has free space")
             return
         if not writable(self.state_dir):   # the file opened, but nothing could be written beside it
             self.writable = False
