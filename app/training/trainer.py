@@ -29,8 +29,9 @@ from .config import TrainConfig
 from .epochs import EVAL_SAMPLE, PROBE_SIZE, EpochFeeder, Prepared, prepare, probe_set  # noqa: F401 (API)
 from .mnist import Mnist
 
-# Steps between two samples of the mini-batch cost: a sample takes about a fifth of a batch-10 step,
-# so sampling often costs training speed; one step in 25 keeps the cost curve and the speed.
+# Steps in a run of steps between two looks at the clock and the controls; the mini-batch cost is
+# sampled on each run's first step. A sample takes about a fifth of a batch-10 step, so sampling
+# every step would cost training speed; one step in 25 keeps the cost curve and the speed.
 COST_SAMPLE_EVERY = 25
 COST_EMA = 0.25           # weight of each new sample: about the smoothing of 0.1 every 10 steps
 MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 per tenfold
@@ -256,8 +257,7 @@ class Trainer:
                 if not constant_rate:
                     rate = self._rate = self._rate_at(self.step)
                 out = step_fn(blocks[i], y_epoch[i], rate)    # y_epoch[i]: step i's y.T
-                if i % COST_SAMPLE_EVERY == 0:              # the cost of one step in 25
-                    self._sample_cost(out, y_epoch[i].T)
+                self._sample_cost(out, y_epoch[i].T)          # the cost of a run's first step
                 if constant_rate:
                     for i in range(start + 1, end):
                         step_fn(blocks[i], y_epoch[i], rate)
