@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from app.server.origins import refusal
 from tests.support.studio import raw_request, request, studio
 
 pytestmark = pytest.mark.slow
@@ -105,3 +106,32 @@ def test_a_classroom_server_works_for_students_at_the_machine_address(tmp_path: 
             status, _, body = request(f"http://{address}:{server.port}/api/runs", "POST", TINY_RUN, evil)
             assert status == 403, "even with the token, another site's page cannot change runs"
         assert len(request(f"{server.url}/api/runs")[2]) == 2
+
+
+def scope(method: str, host: str, origin: str | None = None, server: str = "127.0.0.1") -> dict:
+    headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
+    return {"type": "http", "method": method, "headers": headers, "server": (server, 8000), "scheme": "http"}
+
+
+@pytest.mark.parametrize("method, host, origin, server, token, status", [
+    ("GET", "localhost:8000", None, "127.0.0.1", None, None),
+    ("GET", "LOCALHOST.:8000", None, "127.0.0.1", None, None),          # case and a final dot
+    ("GET", "[::1]:8000", None, "::1", None, None),
+    ("GET", "127.3.4.5:8000", None, "127.0.0.1", None, None),
+    ("GET", "attacker.example:8000", None, "127.0.0.1", None, 400),    # DNS rebinding
+    ("GET", "", None, "127.0.0.1", None, 400),                        # no Host at all
+    ("GET", "attacker.example:8000", None, "127.0.0.1", "t", None),   # a token is in force
+    ("GET", "studio.lan:8000", None, "192.0.2.2", "t", None),         # a classroom
+    ("POST", "localhost:8000", "http://localhost:8000", "127.0.0.1", None, None),
+    ("POST", "studio.lan", "https://studio.lan", "127.0.0.1", "t", None),   # TLS proxy, default ports
+    ("POST", "studio.lan:80", "http://studio.lan", "192.0.2.2", "t", None),
+    ("POST", "localhost:8000", "http://127.0.0.1:8000", "127.0.0.1", None, 403),  # another origin
+    ("POST", "localhost:8000", "http://localhost:8001", "127.0.0.1", None, 403),
+    ("DELETE", "localhost:8000", "null", "127.0.0.1", None, 403),
+    ("OPTIONS", "localhost:8000", "http://evil.example", "127.0.0.1", None, None),  # preflight: CORS's job
+    ("POST", "localhost:8000", "http://projector.lan", "127.0.0.1", None, None),    # in cors_origins
+    ("POST", "testserver", "http://evil.example", "testserver", None, 403),  # in-process: Origin checked
+])
+def test_the_rules(method, host, origin, server, token, status):
+    refused = refusal(scope(method, host, origin, server), token, ("http://projector.lan",))
+    assert (refused and refused[0]) == status, refused
