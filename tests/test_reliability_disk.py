@@ -122,3 +122,17 @@ def test_a_read_only_folder_starts_shows_everything_and_refuses_changes(tiny_fs:
     with studio(tiny_fs, "--no-train") as server:
         assert "kept" in names(server.url) and "not writable" not in problems(server.url)
         assert [r["id"] for r in request(f"{server.url}/api/runs")[2]] == [run_id]
+
+
+def test_the_default_serve_starts_on_a_read_only_folder(tiny_fs: Path):
+    """`digit-studio serve` as a newcomer types it (a first run starts) on a folder it cannot write."""
+    remount(tiny_fs, "ro")
+    try:
+        with studio(tiny_fs) as server:
+            assert "not writable" in problems(server.url) and request(f"{server.url}/api/runs")[2] == []
+            assert request(f"{server.url}/api/predict", "POST", DRAWING)[0] == 200
+            output = server.output()
+            assert "Traceback" not in output and "moved" not in output
+            assert "first run was not started" in output
+    finally:
+        remount(tiny_fs, "rw")
