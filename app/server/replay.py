@@ -89,10 +89,10 @@ class Replay:
                        + (f" (indices {have[0]} to {have[-1]})" if have else "")
                        + "; GET /api/runs/{id}/snapshots lists them")
 
-    def drop_after(self, step: int) -> None:
-        """Forget snapshots beyond `step` (a resumed run trains from there again)."""
+    def drop_after(self, epoch: float) -> None:
+        """Forget snapshots beyond `epoch` (a resumed run trains from there again)."""
         with self._lock:
-            self._snapshots = [s for s in self._snapshots if s.meta["step"] <= step]
+            self._snapshots = [s for s in self._snapshots if s.meta["epoch"] <= epoch + 1e-9]
             self.dirty = True
 
     # Disk ----------------------------------------------------------------------------------------

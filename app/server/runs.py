@@ -277,8 +277,7 @@ class RunManager:
         start = math.floor(latest.epoch + 1e-9) if latest is not None else 0
         run.resume_from = (latest.snapshot.copy(), start) if latest is not None else None
         run.forget_after(start)
-        if latest is not None:
-            run.replay.drop_after(latest.step)
+        run.replay.drop_after(start)
         if self.store is not None:
             self.store.drop_points_after(run.id, max((p["step"] for p in run.history()), default=-1))
         run.stop_requested = run.pause_requested = run.shutting_down = False

@@ -184,6 +184,7 @@ class Trainer:
         cfg, d = self.config, self.data
         rng = np.random.default_rng([cfg.seed, 2, self.start_epoch])
         self.step = self.start_epoch * self.steps_per_epoch()
+        self.examples_seen = self.step * cfg.batch_size   # a resumed run's charts go on from there
         ys = one_hot(d.train_labels, self.net.sizes[-1])
         self._good = self.net.copy()
         # The rate the reports show, even when stopped before the first step.
