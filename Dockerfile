@@ -18,11 +18,12 @@ RUN groupadd --gid 10001 studio \
     && chown studio:studio /var/lib/digit-studio
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY app/ app/
 # Editable on purpose: the server finds templates/, static/, models/ and data/ next to the app
 # package (app/server/settings.py), so the package must stay in /app, not move to site-packages.
-RUN pip install --no-cache-dir -e .
+# Pinned by constraints.txt, as `make run` installs it: a new release cannot change the image.
+RUN pip install --no-cache-dir -c constraints.txt -e .
 
 COPY templates/ templates/
 COPY static/ static/

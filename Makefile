@@ -1,25 +1,47 @@
 # One command per chore; the README and .ci/run call these same targets.
-# A fresh machine needs only `make run` or `make test`: both install the project first (once).
+# A fresh machine needs only `make run` or `make test`: each makes the project's virtualenv (.venv,
+# with PYTHON) and installs into it what it needs, once. Debian and Ubuntu's python3 refuses a plain
+# `pip install` (externally managed), so nothing is installed outside .venv.
 PYTHON ?= python3
-# Written after a successful install; redone when pyproject.toml changes. /build/ is gitignored.
-STAMP := build/.installed
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Every install is pinned by constraints.txt (`make lock` writes it from a fresh resolve).
+CONSTRAINTS := constraints.txt
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -c $(CONSTRAINTS)
+# Written after a successful install, inside the venv (a new venv starts without them); redone when
+# pyproject.toml or the constraints change. RUN_STAMP: what serving needs; STAMP: that and the test tools.
+RUN_STAMP := $(VENV)/.installed-run
+STAMP := $(VENV)/.installed-test
 BENCHES := $(sort $(wildcard bench/bench_*.py))
 SCREENSHOT ?= artifacts/screenshot.png
 # Extra pytest arguments, e.g. make test-python PYTEST_ARGS="-m 'not browser'"
 PYTEST_ARGS ?=
+# Extra arguments for the server, e.g. make run SERVE_ARGS="--port 8001"
+SERVE_ARGS ?=
 
-.PHONY: install run test test-python test-js lint bench models screenshot clean
+# Recipes run as if the venv were activated: its python, digit-studio, ruff, mypy and hadolint first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export VIRTUAL_ENV := $(abspath $(VENV))
 
-install:
-	$(PYTHON) -m pip install -e '.[test]'
-	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
+.PHONY: install install-run run test test-python test-js lint bench models screenshot lock clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m pip install -e '.[test]'
-	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
+$(PY):
+	bash scripts/ensure-venv.sh $(PYTHON) $(VENV)
 
-run: $(STAMP)
-	digit-studio serve
+$(RUN_STAMP): pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP_INSTALL) -e .
+	@touch $@
+
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PIP_INSTALL) -e '.[test]'
+	@touch $@ $(RUN_STAMP)
+
+install-run: $(RUN_STAMP)
+
+install: $(STAMP)
+
+run: $(RUN_STAMP)
+	digit-studio serve $(SERVE_ARGS)
 
 # The browser tests need Debian's chromium and the page tests need node: the script installs
 # them with apt-get when it can, or says exactly what to install.
@@ -31,9 +53,10 @@ test: $(STAMP)
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)" >&2; fi; exit $$status
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
+# (PY may name another interpreter that has the test extra, e.g. make test-python PY=python3.)
 test-python:
-	@echo "+ $(PYTHON) -m pytest $(PYTEST_ARGS)"
-	@$(PYTHON) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@echo "+ $(PY) -m pytest $(PYTEST_ARGS)"
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing" >&2; exit 1; fi; \
 	exit $$rc
 
@@ -47,7 +70,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@if [ -z "$(BENCHES)" ]; then echo "make bench: no bench/bench_*.py found" >&2; exit 1; fi
-	@for f in $(BENCHES); do echo "+ $(PYTHON) $$f"; $(PYTHON) $$f || exit 1; done
+	@for f in $(BENCHES); do echo "+ $(PY) $$f"; $(PY) $$f || exit 1; done
 
 # The shipped models, retrained from scratch (see models/README.md). Each command is also stored,
 # word for word, in its model's metadata ("command"). About 30 s and 2 min on an idle machine.
@@ -58,7 +81,13 @@ models: $(STAMP)
 # A picture of the page with a live training run (headless Debian chromium).
 screenshot: $(STAMP)
 	bash scripts/ensure-test-tools.sh
-	$(PYTHON) scripts/screenshot.py --out $(SCREENSHOT)
+	$(PY) scripts/screenshot.py --out $(SCREENSHOT)
 
+# Re-resolve every dependency to the newest versions pyproject.toml allows and pin them in
+# constraints.txt; then run make test and commit the new file if it passes.
+lock:
+	bash scripts/lock.sh $(PYTHON)
+
+# The virtualenv goes too: the next make run or make test makes it again.
 clean:
-	rm -rf build .pytest_cache .ruff_cache .mypy_cache
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache $(VENV)

@@ -84,10 +84,61 @@ def test_makefile_has_every_chore_and_run_test_install_first():
     text = (REPO / "Makefile").read_text()
     missing = MAKE_TARGETS - _makefile_targets()
     assert not missing, f"Makefile lacks targets {sorted(missing)}"
-    # A fresh machine runs `make run` / `make test` alone: each must depend on the install stamp.
-    for target in ("run", "test"):
+    # A fresh machine runs `make run` / `make test` alone: each must depend on its install stamp.
+    for target, stamp in (("run", "$(RUN_STAMP)"), ("test", "$(STAMP)"), ("lint", "$(STAMP)")):
         rule = re.search(rf"^{target}\s*:([^\n]*)", text, re.MULTILINE)
-        assert rule and "$(STAMP)" in rule.group(1), f"`make {target}` should depend on the install stamp"
+        assert rule and stamp in rule.group(1), f"`make {target}` should depend on {stamp}"
+
+
+def make_dry_run(target: str, venv: Path) -> list[str]:
+    """Return the commands `make TARGET` would run with a virtualenv that does not exist yet."""
+    result = subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={venv}"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_make_run_makes_a_venv_and_installs_only_what_serving_needs_pinned(tmp_path):
+    venv = tmp_path / "venv"
+    commands = make_dry_run("run", venv)
+    assert commands[0] == f"bash scripts/ensure-venv.sh python3 {venv}", commands
+    installs = [c for c in commands if " -m pip install " in c]
+    pip = f"{venv}/bin/python -m pip install --disable-pip-version-check"
+    assert installs == [f"{pip} -c constraints.txt -e ."], installs
+    assert commands[-1].startswith("digit-studio serve"), commands
+    assert not venv.exists(), "make -n made something"
+
+
+def test_make_test_adds_the_test_extra_pinned(tmp_path):
+    commands = make_dry_run("test", tmp_path / "venv")
+    installs = [c for c in commands if " -m pip install " in c]
+    assert len(installs) == 1 and installs[0].endswith("-c constraints.txt -e '.[test]'"), installs
+
+
+def _constraints() -> dict[str, str]:
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not a pin (name==version)"
+            pins[_req_name(name)] = version.strip()
+    return pins
+
+
+def test_the_constraints_pin_every_requirement_within_pyproject_bounds():
+    from packaging.requirements import Requirement
+
+    pins = _constraints()
+    project = _pyproject()["project"]
+    for text in project["dependencies"] + project["optional-dependencies"]["test"]:
+        requirement = Requirement(text)
+        name = _req_name(requirement.name)
+        assert name in pins, f"constraints.txt does not pin {name}: run make lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), \
+            f"constraints.txt pins {name}=={pins[name]}, outside pyproject's {requirement}: run make lock"
+    assert "digit-studio" not in pins, "the project itself is installed editable, not pinned"
+    docker = (REPO / "Dockerfile").read_text()
+    assert "-c constraints.txt" in docker and "constraints.txt" in docker.split("RUN pip")[0]
 
 
 def test_ci_runs_the_readmes_test_command_and_nothing_weaker():
@@ -105,7 +156,7 @@ def test_make_test_treats_no_collected_tests_as_failure(tmp_path):
     empty.mkdir()
     result = subprocess.run(
         ["make", "--no-print-directory", "test-python", f"PYTEST_ARGS={empty} -p no:cacheprovider",
-         f"PYTHON={sys.executable}"],
+         f"PY={sys.executable}"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode != 0, result.stdout + result.stderr
@@ -223,8 +274,8 @@ def test_dockerfile_ships_app_data_and_models_as_non_root_with_healthcheck():
     cmd = next(rest for k, rest in instructions if k == "CMD")
     assert cmd.replace('"', "").replace(",", "") == "[digit-studio serve --host 0.0.0.0]", cmd
     assert keywords.index("USER") < keywords.index("CMD")
-    copied = {rest.split()[0].rstrip("/") for k, rest in instructions if k == "COPY"}
-    needed = {"app", "static", "templates", "models", "data", "pyproject.toml"}
+    copied = {source.rstrip("/") for k, rest in instructions if k == "COPY" for source in rest.split()[:-1]}
+    needed = {"app", "static", "templates", "models", "data", "pyproject.toml", "constraints.txt"}
     assert needed <= copied, f"the image lacks {sorted(needed - copied)}"
 
 
