@@ -115,25 +115,32 @@ def test_the_network_picture_lights_up_differently_for_another_digit(server, pag
 def test_step_on_a_paused_run_takes_exactly_one_batch(server, page: Page) -> None:
     url, _ = server
     run = api(f"{url}/api/runs", "POST", {"epochs": 5, "pace": 200, "name": "step test"})
+    batch = run["config"]["batch_size"]
     open_studio(page, url)
     page.wait_for_function(f"window.studio.state.runId === '{run['id']}'", timeout=10_000)
-    page.wait_for_function("document.querySelector('#play-pause').textContent.includes('Pause')",
-                           timeout=10_000)
+    # Pause once it has trained a little (a run that has not taken its first step cannot be stepped).
+    page.wait_for_function("window.studio.ui.charts.series.length > 0", timeout=20_000)
     page.click("#play-pause")
     page.wait_for_function("!document.querySelector('#step-run').disabled", timeout=10_000)
-    before = api(f"{url}/api/runs/{run['id']}")["progress"]["examples_seen"]
     page.click("#step-run")
     page.wait_for_selector("#step-result:not([hidden])", timeout=10_000)
+    result = page.evaluate("window.studio.ui.step.last")
+    assert result["steps"] == 1
+    assert result["examples_seen"] == result["examples_seen_before"] + batch, result
     after = api(f"{url}/api/runs/{run['id']}")
     assert after["status"] == "paused"
-    batch = run["config"]["batch_size"]
-    assert after["progress"]["examples_seen"] == before + batch
-    assert page.get_attribute("#step-result", "data-examples-seen") == str(before + batch)
-    text = page.text_content("#step-result .step-text")
+    assert after["progress"]["examples_seen"] == result["examples_seen"], "it stays where the step left it"
+    assert page.get_attribute("#step-result", "data-examples-seen") == str(result["examples_seen"])
+    text = page.text_content("#step-result .step-text") or ""
     assert "before" in text and "after" in text, text
     maps = page.query_selector_all("#step-result .step-maps canvas")
     assert len(maps) == 16, "the weights' change, one map per first-layer neuron"
     shot(page, "watch-step")
+    # A second step takes the next batch, from where the first one ended.
+    page.click("#step-run")
+    page.wait_for_function(f"window.studio.ui.step.last.examples_seen === {result['examples_seen'] + batch}",
+                           timeout=10_000)
+    assert api(f"{url}/api/runs/{run['id']}")["progress"]["examples_seen"] == result["examples_seen"] + batch
     api(f"{url}/api/runs/{run['id']}/stop", "POST")
 
 
