@@ -93,7 +93,7 @@ FIELDS: dict[str, Spec] = {
 SUGGESTED: dict[str, dict[str, float]] = {
     "sigmoid/quadratic": {"learning_rate": 3.0},
     "sigmoid/cross_entropy": {"learning_rate": 0.5},
-    "relu/quadratic": {"learning_rate": 0.1},
+    "relu/quadratic": {"learning_rate": 0.5},
     "relu/cross_entropy": {"learning_rate": 0.1},
 }
 
