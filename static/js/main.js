@@ -51,7 +51,7 @@ ui.detail = new NeuronDetail($("#neuron-detail"),
 ui.network = new NetworkDiagram($("#network-diagram"), (...args) => ui.detail.show(...args));
 const live = new LiveChannel({ onMessage, banner: $("#live-banner"), beforeReconnect });
 const controls = new RunControls($("#run-panel"), $("#run-status"), {
-  start: startRun, action: (name) => runAction(name), pick: (id) => choose({ kind: "run", id }), save: saveRun,
+  start: startRun, action: (name) => runAction(name), pick: pickFromList, save: saveRun,
   remove: deleteRun,
 });
 const bar = new WatchBar($("#watch-bar"), {
@@ -321,6 +321,20 @@ async function choose(choice) {
   ui.main.update(null);
   ui.compare.update(null);
   if (state.pixels) sendDrawing(state.pixels);
+}
+
+/**
+ * The run picker: the teacher's pick becomes every page's watched run (PUT /api/studio); a student's
+ * (the server refuses: 401/403) stays on this page, with a link back to the teacher's run.
+ */
+async function pickFromList(id) {
+  try {
+    onStudio(await api.setWatched(id));
+    await choose({ kind: "auto" });
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 403) throw err;
+    await choose({ kind: "run", id });
+  }
 }
 
 /** A run started here becomes the teacher's watched run (the server does that): follow it. */

@@ -190,6 +190,14 @@ def test_every_page_follows_the_teachers_new_run(server, browser: Browser) -> No
         p.click("#follow-teacher")
         p.wait_for_function(f"window.studio.state.runId === '{new}'", timeout=5_000)
         assert api(f"{url}/api/studio")["watched"] == new
+        # The teacher picks the first run again in the Runs panel: every page follows.
+        t.click("#run-panel summary")
+        clicked = time.monotonic()
+        t.select_option("#run-picker", first)
+        for pg in (s, p):
+            pg.wait_for_function(f"window.studio.state.runId === '{first}'", timeout=10_000)
+        followed = time.monotonic() - clicked
+        assert followed <= 2.0, f"the pages followed the teacher's pick after {followed:.1f} s"
         api(f"{url}/api/runs/{new}/stop", "POST")
     finally:
         for c in (teacher, student, picker):
