@@ -150,3 +150,12 @@ def test_history_thinning_keeps_the_log_spaced_points():
     points = run.history()
     assert len(points) <= MAX_HISTORY
     assert milestones <= {p["step"] for p in points}   # the early climb is never thinned away
+
+
+def test_lesson_runs_never_take_over_the_studio(client):
+    mine = client.post("/api/runs", json={"train_subset": 500, "epochs": 1}).json()["id"]
+    lesson = client.post("/api/lessons/runs/random-labels", params={"train_subset": 200, "epochs": 1})
+    assert lesson.status_code == 200 and lesson.json()["created"], lesson.text
+    assert client.get("/api/studio").json()["watched"] == mine
+    quiet = client.post("/api/runs", json={"train_subset": 500, "epochs": 1, "watch": False}).json()["id"]
+    assert quiet != mine and client.get("/api/studio").json()["watched"] == mine
