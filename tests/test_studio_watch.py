@@ -63,3 +63,24 @@ def test_pages_hear_the_teachers_run(server):
     missing = httpx.put(f"{server}/api/studio", json={"watched": "r999"})
     assert missing.status_code == 404 and "no run" in missing.json()["detail"]
     assert httpx.put(f"{server}/api/studio", json={"watched": 3}).status_code == 422
+
+
+def test_the_live_channel_follows_pace_and_steps(server):
+    run_id = httpx.post(f"{server}/api/runs", json={"train_subset": 2000, "epochs": 200, "pace": 50,
+                                                    "watch": False}).json()["id"]
+
+    async def session():
+        async with connect(server.replace("http://", "ws://") + f"/api/runs/{run_id}/live") as ws:
+            await next_message(ws, lambda m: m["type"] == "network")
+            httpx.post(f"{server}/api/runs/{run_id}/pace", json={"pace": 20}).raise_for_status()
+            await next_message(ws, lambda m: m["type"] == "status" and m["run"]["pace"] == 20)
+            paused = httpx.post(f"{server}/api/runs/{run_id}/pause").json()
+            assert paused["status"] == "paused"
+            await next_message(ws, lambda m: m["type"] == "status" and m["run"]["status"] == "paused")
+            step = httpx.post(f"{server}/api/runs/{run_id}/step", json={"steps": 2}).json()
+            assert step["examples_seen"] == step["examples_seen_before"] + 20
+            stepped = step["run"]["progress"]["step"]
+            for kind in ("metrics", "network"):   # the page sees what the step did
+                await next_message(ws, lambda m, kind=kind: m["type"] == kind and m["step"] == stepped)
+            httpx.post(f"{server}/api/runs/{run_id}/stop")
+    asyncio.run(session())
