@@ -40,7 +40,8 @@ def diagnose(config: TrainConfig, progress: Progress, probe_x: np.ndarray) -> di
     largest = float(max(np.abs(w).max() for w in net.W))
     rate, good = config.learning_rate, suggested_rate(config)
     too_high = rate > 2 * good
-    hidden = net.forward(probe_x)[1:-1]
+    with np.errstate(all="ignore"):   # a stuck network's huge weights may overflow; that is the point
+        hidden = net.forward(probe_x)[1:-1]
     if config.label_mode == "shuffled":
         why = (f"accuracy on test images is {accuracy} {seen}: expected, since the training labels are "
                "shuffled and there is nothing real to learn")
