@@ -140,6 +140,7 @@ class Trainer:
         self._wake.set()
 
     def resume(self) -> None:
+        self._due = 0.0          # the pace starts again from now: no burst for the time paused
         self._running.set()
         self._end_step_request("the run was resumed")   # steps are for a paused run
         self._wake.set()
@@ -291,7 +292,9 @@ class Trainer:
         # the ramp counts steps, so a run resumed from a checkpoint goes on at its speed
         rate = classroom_rate(self.step * m) if pace == "classroom" else float(pace)
         now = time.perf_counter()
-        self._due = max(self._due, now - PACE_CATCH_UP)  # no long bursts after falling behind
+        # From a fresh start (0: a new pace, a resume) the next step is due now; after falling behind
+        # (a busy machine oversleeps), at most PACE_CATCH_UP seconds of steps are made up at once.
+        self._due = now if self._due == 0.0 else max(self._due, now - PACE_CATCH_UP)
         if self._due > now:
             self._wake.wait(self._due - now)
             return 0
