@@ -3,6 +3,7 @@ the API in process (TestClient) on the real MNIST."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -159,3 +160,74 @@ def test_lesson_runs_never_take_over_the_studio(client):
     assert client.get("/api/studio").json()["watched"] == mine
     quiet = client.post("/api/runs", json={"train_subset": 500, "epochs": 1, "watch": False}).json()["id"]
     assert quiet != mine and client.get("/api/studio").json()["watched"] == mine
+
+
+class FakeClock:
+    """The time module as the trainer sees it, on a clock that moves only while the trainer sleeps:
+    the pace is checked to the mini-batch, on any machine, without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+class FakeWake:
+    """The trainer's wake-up event: waiting moves the fake clock on instead of sleeping."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        assert timeout is not None, "a running paced trainer always sleeps until its next step"
+        self.clock.now += timeout
+        return False
+
+    def set(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
+def paced_reports(mnist, monkeypatch, pace, examples: int) -> list[tuple[float, int]]:
+    """Return (fake seconds since the start, examples_seen) of every report of a paced run."""
+    import app.training.trainer as trainer_module
+    from app.training.trainer import Trainer
+
+    clock = FakeClock()
+    monkeypatch.setattr(trainer_module, "time", clock)
+    seen: list[tuple[float, int]] = []
+    trainer = Trainer(TrainConfig(pace=pace, train_subset=examples, validation_size=0, epochs=1), mnist,
+                      lambda p: seen.append((clock.now - 1000.0, p.examples_seen)), report_seconds=0.5,
+                      eval_seconds=1e9)
+    trainer._wake = FakeWake(clock)   # type: ignore[assignment]
+    trainer.run()
+    return seen
+
+
+def test_a_fixed_pace_is_kept_to_the_mini_batch(mnist, monkeypatch):
+    seen = paced_reports(mnist, monkeypatch, 100, 3000)    # ten mini-batches of 10 a second
+    assert seen[-1][1] == 3000 and 29.8 <= seen[-1][0] <= 30.0
+    for t, examples in seen:
+        assert abs(examples - 100 * t) <= 10, (t, examples)   # never more than one batch off
+
+
+def test_the_classroom_ramp_gives_each_tenfold_the_same_time(mnist, monkeypatch):
+    from app.training.trainer import CLASSROOM_GROWTH, CLASSROOM_START
+
+    seen = paced_reports(mnist, monkeypatch, "classroom", 50_000)
+    def when(n: int) -> float:
+        return next(t for t, examples in seen if examples >= n)
+    # examples seen = (start / growth) (e^(growth t) - 1)
+    for n in (100, 1_000, 10_000, 40_000):
+        expected = math.log(1 + n * CLASSROOM_GROWTH / CLASSROOM_START) / CLASSROOM_GROWTH
+        # reports come every 0.5 s and each 8% of examples (0.48 s here): the first past n is that late
+        assert abs(when(n) - expected) < 1.0, (n, when(n), expected)
+    tenfolds = [when(4_000) - when(400), when(40_000) - when(4_000), when(1_000) - when(100)]
+    assert max(tenfolds) < 1.4 * min(tenfolds), tenfolds   # about the same screen time each
+    assert when(1_750) > 5   # the class sees the first climb (the probe passes 50% near 1,750)
