@@ -9,7 +9,11 @@ import pytest
 from PIL import Image
 
 from app.imaging import EmptyDrawingError, ImageError, open_image, pixels_to_input, preprocess
+from app.imaging.lighting import is_flat
+from app.imaging.pipeline import border_level, working_grey
 from tests.conftest import ONE, SEVEN, centre_of_mass, stroke_png
+from tests.support.drawn import drawn_set
+from tests.support.photos import photo_set
 
 
 def prep(data: bytes, steps: bool = False):
@@ -111,3 +115,30 @@ def test_faint_noise_is_not_a_digit():
 def test_pixels_are_validated(pixels, words):
     with pytest.raises(ImageError, match=words):
         pixels_to_input(pixels)
+
+
+def test_drawings_keep_the_drawing_path():
+    """A drawing's background is one grey level, so drawings are read exactly as before the photo path
+    existed; a photo's is not (its light changes across the sheet)."""
+    for _, png in drawn_set(25, seed=2026):
+        grey = working_grey(open_image(png))
+        assert is_flat(grey, border_level(grey))
+    for _, clean, photo in photo_set(2, seed=3):
+        grey = working_grey(open_image(photo))
+        assert not is_flat(grey, border_level(grey))
+        grey = working_grey(open_image(clean))
+        assert is_flat(grey, border_level(grey))
+
+
+def test_a_shadow_across_a_drawing_is_flattened_away():
+    """A 7 on paper with a dark band across it and light falling off to one side: the same input as
+    the clean 7, not the band."""
+    clean = np.asarray(Image.open(io.BytesIO(stroke_png(SEVEN, width=10))), np.float32)
+    yy, xx = np.mgrid[0:280, 0:280]
+    light = (1 - 0.4 * xx / 280) * np.where(np.abs(xx + yy - 300) < 50, 0.55, 1.0)
+    light = np.asarray(Image.fromarray(light.astype(np.float32)).resize((140, 140)).resize((280, 280)))
+    shaded = Image.fromarray(np.clip(clean * 0.9 * light + 10, 0, 255).astype(np.uint8))
+    buf = io.BytesIO()
+    shaded.save(buf, "JPEG", quality=85)
+    x, reference = prep(buf.getvalue()).input, prep(stroke_png(SEVEN, width=10)).input
+    assert np.corrcoef(x.ravel(), reference.ravel())[0, 1] > 0.9

@@ -20,11 +20,12 @@ from .pieces import digit_mask
 FLAT_SHARE = 0.5       # a drawing: at least half its pixels within FLAT_TOLERANCE of the border's level
 FLAT_TOLERANCE = 3
 GRID_SIDE = 160        # the paper's brightness is estimated on a grid this many cells along the longer side
-CLOSING_CELLS = 5      # ... stepping over dark marks up to 5 cells wide (~3% of the longer side)
+CLOSING_CELLS = 7      # ... stepping over dark marks up to 7 cells wide (about 4% of the longer side)
 MIN_DARKNESS = 0.15    # ink takes at least 15% off the paper's brightness
 NOISE_SIGMAS = 5.0     # ... and stands at least this many noise deviations above the paper
 LIGHT_TAIL = 1.7       # light ink: its tail at least this many times the dark one
 MIN_SIDE, MIN_AREA = 12, 30   # the digit's pieces span at least 12 px and hold 30 px of ink (specks do not)
+EDGE_SHARE = 0.1       # a mark touching the frame's edge must span 10% of its shorter side to be the digit
 FRINGE = 5             # the digit's pixels grown by 2 px: a stroke's soft edge is below the cut
 PEAK_SHARE = 90        # the ink's darkness at this percentile of the digit's pixels reads as full ink
 
@@ -48,9 +49,10 @@ def ink_is_dark(grey: np.ndarray) -> bool:
 
 
 def _shifted_extreme(a: np.ndarray, size: int, pick) -> np.ndarray:
-    """Return the running max (pick=np.maximum) or min of a over size x size windows (edges repeated)."""
+    """Return the running max (pick=np.maximum) or min of a over size x size windows, the image
+    mirrored at its edges."""
     r = size // 2
-    padded = np.pad(a, r, mode="edge")
+    padded = np.pad(a, r, mode="reflect")
     rows = padded[:, r:r + a.shape[1]].copy()
     for d in range(-r, r + 1):
         pick(rows, padded[:, r + d:r + d + a.shape[1]], out=rows)
@@ -113,7 +115,7 @@ def photo_ink(grey: np.ndarray, noise_level: float) -> tuple[np.ndarray, np.ndar
     cleared, and the whole image's ink (h, w) for display. Raises EmptyDrawingError without ink."""
     dark, noise = darkness(grey if ink_is_dark(grey) else 255 - grey)
     cut = ink_threshold(dark, noise)
-    mask = digit_mask(dark > cut, dark)
+    mask = digit_mask(dark > cut, dark, EDGE_SHARE * min(grey.shape))
     if mask is None or mask.sum() < MIN_AREA:
         raise EmptyDrawingError()
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))

@@ -61,9 +61,10 @@ def _pieces(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.unique(parent, return_inverse=True)[1]
 
 
-def digit_mask(mask: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+def digit_mask(mask: np.ndarray, weight: np.ndarray, edge_min: float = 0.0) -> np.ndarray | None:
     """Return the pixels of the digit (h, w) bool: the piece with the most ink (weight summed over its
-    pixels) and every piece near it that is not a speck, or None if the mask is empty."""
+    pixels) and every piece near it that is not a speck, or None if there is none. Pieces that touch
+    the frame's edge count only if they span at least edge_min px (a shadow's corner there is not ink)."""
     runs = runs_of(mask)
     if runs.row.size == 0:
         return None
@@ -76,7 +77,12 @@ def digit_mask(mask: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     np.maximum.at(bottom, runs.piece, runs.row)
     np.minimum.at(left, runs.piece, runs.start)
     np.maximum.at(right, runs.piece, runs.end - 1)
+    h, w = mask.shape
+    at_edge = (top == 0) | (left == 0) | (bottom == h - 1) | (right == w - 1)
+    ink[at_edge & (np.maximum(bottom - top, right - left) + 1 < edge_min)] = 0
     main = int(np.argmax(ink))
+    if ink[main] <= 0:
+        return None
     chosen = np.zeros(k, bool)
     chosen[main] = True
     reach = NEAR * max(bottom[main] - top[main], right[main] - left[main]) + 1
