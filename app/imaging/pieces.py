@@ -68,8 +68,11 @@ def digit_mask(mask: np.ndarray, weight: np.ndarray, edge_min: float = 0.0) -> n
     runs = runs_of(mask)
     if runs.row.size == 0:
         return None
-    sums = np.pad(np.cumsum(weight, axis=1, dtype=np.float64), ((0, 0), (1, 0)))
-    ink = np.bincount(runs.piece, sums[runs.row, runs.end] - sums[runs.row, runs.start])
+    # Each run's ink from running sums along its row (only the rows that hold ink are summed).
+    rows = np.unique(runs.row)
+    sums = np.pad(np.cumsum(weight[rows], axis=1, dtype=np.float64), ((0, 0), (1, 0)))
+    at = np.searchsorted(rows, runs.row)
+    ink = np.bincount(runs.piece, sums[at, runs.end] - sums[at, runs.start])
     k = ink.size
     top, bottom = np.full(k, mask.shape[0]), np.full(k, -1)
     left, right = np.full(k, mask.shape[1]), np.full(k, -1)
@@ -96,7 +99,9 @@ def digit_mask(mask: np.ndarray, weight: np.ndarray, edge_min: float = 0.0) -> n
         box = [min(box[0], top[joining].min()), max(box[1], bottom[joining].max()),
                min(box[2], left[joining].min()), max(box[3], right[joining].max())]
     keep = chosen[runs.piece]
-    out = np.zeros((mask.shape[0], mask.shape[1] + 1), np.int8)
-    np.add.at(out, (runs.row[keep], runs.start[keep]), 1)
-    np.add.at(out, (runs.row[keep], runs.end[keep]), -1)
-    return np.cumsum(out, axis=1)[:, :-1] > 0
+    steps = np.zeros((box[1] - box[0] + 1, w + 1), np.int8)   # +1 where a kept run starts, -1 past its end
+    np.add.at(steps, (runs.row[keep] - box[0], runs.start[keep]), 1)
+    np.add.at(steps, (runs.row[keep] - box[0], runs.end[keep]), -1)
+    out = np.zeros(mask.shape, bool)
+    out[box[0]:box[1] + 1] = np.cumsum(steps, axis=1)[:, :-1] > 0
+    return out
