@@ -115,6 +115,30 @@ def test_make_test_adds_the_test_extra_pinned(tmp_path):
     assert len(installs) == 1 and installs[0].endswith("-c constraints.txt -e '.[test]'"), installs
 
 
+def test_without_venv_the_quick_start_says_the_one_apt_get_line(tmp_path):
+    """A Python without venv/ensurepip (Debian's python3 before python3-venv is installed), for a user
+    who cannot apt-get: the script says the one line to run, and makes nothing."""
+    shadow, fakebin = tmp_path / "shadow" / "ensurepip", tmp_path / "bin"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('No module named ensurepip')\n")
+    fakebin.mkdir()
+    fakes = {"python": f"PYTHONPATH={shadow.parent} exec {sys.executable} \"$@\"",
+             "id": "echo 1000",        # not root
+             "sudo": "exit 1"}         # and no passwordless sudo
+    for name, body in fakes.items():
+        (fakebin / name).write_text(f"#!/bin/sh\n{body}\n")
+        (fakebin / name).chmod(0o755)
+    venv = tmp_path / "venv"
+    result = subprocess.run(["bash", "scripts/ensure-venv.sh", str(fakebin / "python"), str(venv)], cwd=REPO,
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": f"{fakebin}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = f"sudo apt-get update && sudo apt-get install -y python{version}-venv"
+    assert line in result.stderr, result.stderr
+    assert not venv.exists()
+
+
 def _constraints() -> dict[str, str]:
     pins = {}
     for line in (REPO / "constraints.txt").read_text().splitlines():
