@@ -1,7 +1,7 @@
 // Wiring only: which run is watched (the teacher's, unless this viewer picked one), which network
 // answers, and which widget gets which message. The widgets know nothing of each other or of the
 // server; see docs/api.md for the messages.
-import { api, newestRun } from "./api.js";
+import { api } from "./api.js";
 import { DrawCanvas } from "./canvas.js";
 import { LearningCharts } from "./cost-chart.js";
 import { DEFAULT_NEURONS, Heatmaps } from "./heatmaps.js";
@@ -18,6 +18,7 @@ import { StepView } from "./step-view.js";
 import { Timeline } from "./timeline.js";
 import { WatchBar } from "./watch-bar.js";
 import { strokesToPixels } from "./lib/digitize.js";
+import { offerFollow, runToWatch } from "./lib/follow.js";
 import { serial, throttle } from "./lib/throttle.js";
 import { readChoice, writeChoice } from "./lib/url-state.js";
 
@@ -174,7 +175,7 @@ function onStudio(msg) {
 }
 
 function followLink() {
-  const off = state.choice.kind !== "auto" && state.watched && state.watched !== state.runId;
+  const off = offerFollow(state.choice, state.watched, state.runId);
   $(".follow").hidden = !off;
   $("#follow-text").textContent = off ? `The teacher is showing run ${state.watched}.` : "";
 }
@@ -182,11 +183,8 @@ function followLink() {
 /** Return the id of the run to watch now: the one named, else the teacher's, else the newest. */
 async function pickRun() {
   state.runs = await api.runs();
-  const named = state.choice.kind === "run" ? state.runs.find((r) => r.id === state.choice.id) : null;
-  const teacher = state.runs.find((r) => r.id === state.watched);
-  // Before the server knew a watched run (or an older server): the newest run, as before.
-  const id = (named ?? teacher ?? (state.watched === undefined ? newestRun(state.runs) : null))?.id ?? null;
-  if (state.choice.kind === "run" && !named) {
+  const { id, lost } = runToWatch(state.choice, state.runs, state.watched);
+  if (lost) {
     notify(`Run ${state.choice.id} is not on the server (restarted?): ` +
       (id ? `showing run ${id} instead.` : "start a run under \u201cRuns\u201d below."));
     state.choice = { kind: "auto" };

@@ -105,3 +105,11 @@ test("pace choices start at one mini-batch a second and stay within the server's
   assert.equal(paceWords("full"), "full speed");
   assert.equal(paceWords(2500), "2,500 examples/s");
 });
+
+test("a server refusal names the control that caused it (FastAPI's 422 loc)", async () => {
+  const { refusedField } = await import("../../static/js/watch-bar.js");
+  const err = Object.assign(new Error("x"), { detail: [{ loc: ["body", "learning_rate"], msg: "too big" }] });
+  assert.equal(refusedField(err), "learning_rate");
+  assert.equal(refusedField(Object.assign(new Error("pause the run first"), { detail: "pause the run first" })), null);
+  assert.equal(refusedField(new Error("offline")), null);
+});
