@@ -1,7 +1,9 @@
-"""One training run as the server holds it: config, status, the newest report and the metrics history.
+"""One training run as the server holds it: config, status, pace, the newest report, the metrics
+history, its replay snapshots and, if it stopped learning, a warning.
 
 The training thread only ever calls `Run.publish(progress)`, which swaps in the latest immutable
-Progress (with its weight snapshot) and appends a metrics point under a lock.
+Progress (with its weight snapshot), appends a metrics point under a lock, offers the snapshot to the
+replay and checks whether the run is stuck (app/server/stuck.py).
 """
 
 from __future__ import annotations

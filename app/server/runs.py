@@ -8,7 +8,10 @@ With a Store (app/server/store.py) every run, status change and metrics point is
 (points in batches, about once a second, by a flusher thread, so training never waits on the disk),
 and checkpoints (app/server/checkpoints.py) keep the weights. After a restart, runs that were queued,
 running or paused say `interrupted`; `resume` continues them from their last checkpoint. `delete`
-forgets an ended run (rows, history, checkpoint); its id is never handed out again.
+forgets an ended run (rows, history, checkpoint, replay); its id is never handed out again.
+
+The manager also holds the studio's watched run (the one every open page follows unless its viewer
+picked another), changes a run's pace, and asks a paused run's trainer for single steps.
 """
 
 from __future__ import annotations
