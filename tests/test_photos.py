@@ -20,10 +20,11 @@ from app.server.settings import Settings
 from tests.support.photos import EXTRA, INKS, blank_sheets, clean_png, jpeg, photo, photo_set, strokes_for
 
 REPO = Path(__file__).resolve().parents[1]
-# Measured (docs/performance.md): on 300 photos, `best` reads 99.7-100% of the photos and 100% of their
-# clean drawings, `default` 96-97.3% against 97-98%; the old preprocessing read 8-10% of the photos.
-WITHIN = 0.04                                 # photos may lose at most 4 points against clean drawings
-FLOOR = {"best": 0.96, "default": 0.90}       # ... and never fall below these
+# Set from the measurements in docs/performance.md ("Photos of paper"), with room for another JPEG
+# encoder: photos may lose at most 4 points against clean drawings of the same strokes, and never fall
+# below these (the old preprocessing read about one photo in ten).
+WITHIN = 0.04
+FLOOR = {"best": 0.96, "default": 0.92}
 
 
 def soft(x: np.ndarray) -> np.ndarray:
@@ -59,7 +60,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="module")
 def samples() -> list[tuple[int, bytes, bytes]]:
-    return photo_set(10, seed=2026)
+    return photo_set(20, seed=2026)
 
 
 @pytest.mark.slow
