@@ -333,7 +333,8 @@ def test_the_page_deletes_the_watched_run_after_asking(tmp_path: Path):
         page.click("#delete-run")
         page.locator("#run-message", has_text=f"Run {newer} deleted.").wait_for()
         assert run_ids(c) == [older]
-        assert page.evaluate("window.studio.state.runId") == older, "the page watches the run that is left"
+        wait_until(lambda: page.evaluate("window.studio.state.runId"), lambda run_id: run_id == older,
+                   what="the page to watch the run that is left")
         assert page.locator("#run-picker option").all_inner_texts() == [f"{older} · older · finished"]
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#run-panel").screenshot(path=str(ARTIFACTS / "delete-run.png"))
