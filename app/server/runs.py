@@ -4,9 +4,9 @@ The training thread only ever calls `Run.publish(progress)`, which swaps in the 
 Progress (with its weight snapshot) and appends a metrics point under a lock. Readers (REST, live
 streams, predict ?run=ID) take the latest Progress and never touch the arrays being trained.
 
-With a Store (app/server/store.py) every run, status change and metrics point is kept in SQLite
-(points in batches, about once a second, by a flusher thread, so training never waits on the disk),
-and checkpoints (app/server/checkpoints.py) keep the weights. After a restart, runs that were queued,
+With a state folder (app/server/archive.py) every run, status change and metrics point is kept in
+SQLite (points in batches, about once a second, by a flusher thread, so training never waits on the
+disk), and checkpoints and replays keep the weights. After a restart, runs that were queued,
 running or paused say `interrupted`; `resume` continues them from their last checkpoint. `delete`
 forgets an ended run (rows, history, checkpoint, replay); its id is never handed out again.
 
@@ -27,9 +27,9 @@ from pathlib import Path
 
 from app.training.config import TrainConfig, pace_problem
 from app.training.mnist import Mnist, load_mnist
-from app.training.modelfile import ModelFileError
 from app.training.trainer import Diverged, Progress, StepRequest, Trainer, probe_set
 
+from .archive import Archive
 from .checkpoints import Checkpoints
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
 from .store import Store
@@ -58,59 +58,32 @@ class RunManager:
         self._runs: dict[str, Run] = {}
         self._queue: deque[Run] = deque()
         self._lock = threading.RLock()
-        self._flush_lock = threading.Lock()    # a deleted run's last points must not land after its rows go
         self.report_seconds = report_seconds
-        self.problems: list[str] = []          # what could not be read back (GET /api/health)
-        self.store: Store | None = None
-        self.checkpoints: Checkpoints | None = None
         self._closed = threading.Event()
+        self.archive = Archive(state_dir) if state_dir is not None else None
+        self.store: Store | None = self.archive.store if self.archive is not None else None
+        self.checkpoints: Checkpoints | None = self.archive.checkpoints if self.archive is not None else None
+        # a deleted run's last points must not land after its rows go
+        self._flush_lock = self.archive.flush_lock if self.archive is not None else threading.Lock()
         # The studio's watched run: the one every open page follows unless its viewer picked another.
         self.watched: str | None = None
         self.watched_changed = _now()
         self.studio_version = 0
-        if state_dir is not None:
-            self.store = Store(state_dir)
-            self.problems.extend(self.store.problems)
-            self.checkpoints = Checkpoints(Path(state_dir) / "checkpoints")
-            self._reload()
+        self.problems: list[str] = []          # what could not be read back (GET /api/health)
+        if self.archive is not None:
+            for run in self.archive.read_runs():
+                self._runs[run.id] = run
+                if self.archive.store.writable:   # a read-only folder: shown as it was; health says why
+                    self._save(run)
+            self.problems = self.archive.problems
             threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
         deleted = self.store.ids_taken() if self.store is not None else []
         self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
 
-    # Persistence ---------------------------------------------------------------------------------
-    def _reload(self) -> None:
-        """Bring back the stored runs; those that were training when the server died are `interrupted`."""
-        assert self.store is not None and self.checkpoints is not None
-        for row in self.store.runs():
-            run = Run(row.id, row.name, TrainConfig.from_dict(row.config))
-            run.created, run.status, run.error = row.created, row.status, row.error
-            latest = None
-            try:
-                latest = self.checkpoints.read(run.id)
-            except ModelFileError as exc:
-                message = f"checkpoint unreadable, skipped (the run restarts from scratch if resumed): {exc}"
-                log.error("run %s: %s", run.id, message)
-                self.problems.append(f"run {run.id}: {message}")
-                run.error = message
-            if row.status in ACTIVE:
-                where = f"epoch {math.floor(latest.epoch + 1e-9)}" if latest else "the start"
-                run.status = "interrupted"
-                run.error = (f"the server stopped while this run was {row.status}; resume it to continue "
-                             f"from {where}" + (f" ({run.error})" if run.error else ""))
-            run.restore(self.store.points(run.id), latest)
-            self._load_replay(run)
-            self._runs[run.id] = run
-            if self.store.writable:   # a read-only folder: shown as it was; health says why
-                self._save(run)
-        for run_id in self.store.deleted_runs():   # finish deletes a crash cut short
-            if self.checkpoints.delete(run_id):
-                log.warning("removed the checkpoint of deleted run %s (a delete was cut short)", run_id)
-
+    # Persistence (app/server/archive.py) -----------------------------------------------------------
     def _save(self, run: Run) -> None:
-        """Record the run's status (and config, the first time) in the database."""
-        if self.store is not None:
-            run.persist = True
-            self.store.save_run(run.id, run.name, run.status, run.error, run.config.to_dict(), run.created)
+        if self.archive is not None:
+            self.archive.save(run)
 
     def _set_status(self, run: Run, status: str, error: str | None = None) -> None:
         run.set_status(status, error)
@@ -118,10 +91,8 @@ class RunManager:
 
     def flush(self) -> None:
         """Write every run's new metrics points to the database, in one transaction."""
-        if self.store is not None:
-            with self._flush_lock:
-                batch = [(run.id, p) for run in list(self._runs.values()) for p in run.take_unsaved()]
-                self.store.add_points(batch)
+        if self.archive is not None:
+            self.archive.flush(list(self._runs.values()))
 
     def _flush_forever(self) -> None:
         while not self._closed.wait(FLUSH_SECONDS):
@@ -133,29 +104,13 @@ class RunManager:
     def _checkpoint(self, run: Run, progress: Progress | None) -> None:
         """Write the run's checkpoint, its replay and its points so far; a failure is logged, training
         goes on."""
-        if self.checkpoints is None or progress is None:
+        if self.archive is None or progress is None:
             return
         try:
-            if self.checkpoints.write(run.id, progress, clean_metrics(progress), run.config.to_dict()) \
-                    and run.replay.dirty:   # with the warning, so a stuck run still says so after a restart
-                run.replay.save(self._replay_path(run.id), {"warning": run.warning})
+            self.archive.checkpoint(run, progress)
             self.flush()
         except Exception:
             log.exception("could not write the checkpoint of run %s", run.id)
-
-    def _replay_path(self, run_id: str) -> Path:
-        assert self.checkpoints is not None
-        return self.checkpoints.folder / f"{run_id}.replay.npz"
-
-    def _load_replay(self, run: Run) -> None:
-        path = self._replay_path(run.id)
-        if path.exists():
-            try:
-                warning = run.replay.load(path).get("warning")
-                run.warning = warning if isinstance(warning, dict) else None
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.error("run %s: replay unreadable, skipped: %s", run.id, exc)
-                self.problems.append(f"run {run.id}: replay unreadable, skipped: {exc}")
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         """The trainer's callback (training thread): publish, and checkpoint at each epoch end."""
@@ -322,10 +277,9 @@ class RunManager:
             if self.watched == run_id:   # the studio moves to the newest run left, if any
                 left = self.list()
                 self.watch(left[0].id if left else None)
-        if self.checkpoints is not None:
+        if self.archive is not None:
             try:
-                self.checkpoints.delete(run_id)
-                self._replay_path(run_id).unlink(missing_ok=True)
+                self.archive.forget_files(run_id)
             except OSError:
                 log.exception("could not remove the checkpoint of deleted run %s (retried at start)", run_id)
         log.info("deleted run %s (%s)", run_id, run.name)
