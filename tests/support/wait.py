@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 DEADLINE = 60.0   # seconds; what a run of the tests may take on a busy 2-core machine, with room
-POLL = 0.02       # seconds between two looks
+POLL = 0.05       # seconds between two looks (each may be an HTTP request to an in-process server)
 
 
 def _holds(value: Any) -> bool:
