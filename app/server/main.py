@@ -34,6 +34,7 @@ from .models import ModelRegistry
 from .runs import RunManager
 from .security import SecurityMiddleware, document_error_shapes, resolve_token, validation_error
 from .settings import Settings
+from .storage import StorageError
 
 log = logging.getLogger(__name__)
 SWITCH_INTERVAL = 0.001
@@ -62,7 +63,10 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         app.state.live = LiveHub(app.state.runs)
         if settings.train_on_start:
             # The video's network at a classroom pace, watched: the page opens on its climb.
-            app.state.runs.create(TrainConfig(pace=settings.first_pace), name="default", watch=True)
+            try:
+                app.state.runs.create(TrainConfig(pace=settings.first_pace), name="default", watch=True)
+            except StorageError as exc:   # a full or read-only state folder: serve what is there
+                log.error("the first run was not started: %s", exc)
         try:
             yield
         finally:

@@ -9,8 +9,8 @@ import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from app.imaging import EmptyDrawingError, ImageError, decode_data_url, pixels_to_input
-from app.server.api.routes.predict import check_json_size, image_input
+from app.imaging import DRAWING_MAX_PIXELS, EmptyDrawingError, ImageError, decode_data_url
+from app.server.api.routes.predict import check_json_size, image_input, read_pixels
 from app.server.encode import dumps, valid_neurons
 from app.server.live import Client, studio_message
 from app.server.runs import clean_metrics
@@ -83,10 +83,10 @@ async def handle_draw(client: Client, message: dict) -> None:
             if message["pixels"] is None:
                 client.drawing = None
                 return
-            x28 = pixels_to_input(message["pixels"])
+            x28 = read_pixels(message["pixels"])
         elif isinstance(message.get("image"), str):
             data = decode_data_url(message["image"])
-            x28, _ = await image_input(data, False)
+            x28, _ = await image_input(data, False, DRAWING_MAX_PIXELS)
             seen = x28
         else:
             raise ValueError("a draw message needs 'pixels' (784 numbers in 0..1, or null) "

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.datastructures import UploadFile
 
 from app.imaging import ImageError, decode_data_url, pixels_to_input
+from app.server.api.routes.replay import snapshot_network
 from app.server.bodylimit import IMAGE_BODY_LIMIT
 from app.server.decoding import image_input
 from app.server.inference import describe
@@ -44,9 +45,12 @@ async def predict(request: Request,
                   model: str | None = Query(None, description="a shipped or saved model"),
                   run: str | None = Query(None, description="use the live weights of this run"),
                   steps: bool = Query(False, description="include the preprocessing steps"),
+                  snapshot: int | None = Query(None, ge=0, description="with ?run: a replay snapshot"),
                   ) -> dict[str, Any]:
     """Return the digit the network sees, every layer's activations and the 28x28 it was given."""
     net, info = resolve_network(request, model, run)
+    if snapshot is not None:
+        net = snapshot_network(request, run, snapshot)
     x28, step_images = await read_input(request, steps)
     return describe(net, x28, info, step_images)
 
