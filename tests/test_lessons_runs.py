@@ -93,8 +93,13 @@ def client(tmp_path_factory, mnist):
 
 def test_timeline_of_a_real_run(client):
     config = TrainConfig(epochs=1, train_subset=3000, validation_size=0, seed=5).to_dict()
+    # A long run holds the one training slot, so this run is still untrained when first asked about:
+    # its timeline starts with its initial weights, however fast or busy the machine.
+    blocker = client.post("/api/runs", json=TrainConfig(epochs=50).to_dict()).json()
     run = client.post("/api/runs", json=config).json()
     first = client.get("/api/lessons/timeline", params={"run": run["id"]}).json()
+    assert first["run"]["status"] == "queued" and len(first["frames"]) == 1, first["run"]
+    client.post(f"/api/runs/{blocker['id']}/stop")
     deadline = time.monotonic() + 60
     while (client.get(f"/api/runs/{run['id']}").json()["status"] in ("queued", "running")
            and time.monotonic() < deadline):   # queued first if other runs hold the training slots
