@@ -8,7 +8,6 @@ import base64
 import io
 import json
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,10 @@ from PIL import Image, ImageDraw
 from app.imaging import DRAWING_MAX_PIXELS
 from app.server import decoding
 from tests.support.studio import request, studio
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
-POSTERS, HEALTH_SAMPLES = 4, 100
-# The issue's goal is 100 ms; the bound here is generous so a busy 2-core machine never fails it, while
-# decoding on the event loop (seconds) always does. docs/performance.md has the real figure.
-BOUND = 1.0
+POSTERS, HEALTH_SAMPLES = 4, 20
 TINY_RUN = {"hidden": [8], "epochs": 1, "train_subset": 200, "validation_size": 0, "batch_size": 50}
 
 
@@ -46,21 +43,38 @@ def multipart(data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def health_times(url: str, answers: list[list]) -> list[float]:
-    """Return the seconds each of HEALTH_SAMPLES health requests took, once every client has answers
-    (stopping early once two are over BOUND: the p99 is over it then)."""
-    deadline = time.monotonic() + 120
-    while not all(answers) and time.monotonic() < deadline:   # every client is under way
-        time.sleep(0.05)
-    times: list[float] = []
-    while len(times) < HEALTH_SAMPLES and sum(t > BOUND for t in times) < 2:
-        start = time.perf_counter()
-        assert request(f"{url}/api/health")[0] == 200
-        times.append(time.perf_counter() - start)
-    return times
+def health_while(url: str, answers: list[list]) -> int:
+    """Ask for health HEALTH_SAMPLES times once every client has answers, each while the clients keep
+    sending; return how many answered 200."""
+    wait_until(lambda: all(answers), bool, timeout=120, what="every client to get an answer")
+    return sum(request(f"{url}/api/health", timeout=120)[0] == 200 for _ in range(HEALTH_SAMPLES))
 
 
-def test_health_stays_quick_while_four_clients_post_the_worst_image(tmp_path: Path):
+def test_a_large_image_is_decoded_off_the_event_loop(monkeypatch):
+    """While a large image is being decoded, the event loop goes on serving others. Decided by the
+    order of events, not by a clock: the decode waits until the loop has served another coroutine,
+    which it could never do if the decode held the loop (a watchdog ends that case, and it fails)."""
+    served, loop_was_free = threading.Event(), []
+
+    def slow_decode(data: bytes, keep_steps: bool, max_pixels: int = 0):
+        loop_was_free.append(served.wait(timeout=60))   # False only if the watchdog ran out
+        return np.zeros((28, 28), np.float32), None
+
+    monkeypatch.setattr(decoding, "to_input", slow_decode)
+
+    async def scene() -> None:
+        decode = asyncio.create_task(decoding.image_input(worst_image(1024)))
+        await asyncio.sleep(0)              # the decode starts (and, if inline, would block here)
+        served.set()                        # another request's turn on the loop
+        await decode
+
+    asyncio.run(scene())
+    assert loop_was_free == [True], "the decode held the event loop"
+
+
+def test_health_answers_while_four_clients_post_the_worst_image(tmp_path: Path):
+    """End to end: four clients posting the slowest image allowed all get answers (200, or 503 when
+    the pool is full) and health keeps answering. How quickly is measured by bench/bench_decode_load.py."""
     body, content_type = multipart(worst_image())
     stop, answers = threading.Event(), [[] for _ in range(POSTERS)]
 
@@ -75,20 +89,17 @@ def test_health_stays_quick_while_four_clients_post_the_worst_image(tmp_path: Pa
         for t in posters:
             t.start()
         try:
-            times = health_times(server.url, answers)
+            healthy = health_while(server.url, answers)
         finally:
             stop.set()
             for t in posters:
                 t.join(timeout=120)
-    p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
-    print(f"health under {POSTERS} posters of the worst image: p50 {p50 * 1000:.1f} ms, "
-          f"p99 {p99 * 1000:.1f} ms; posts answered: {sum(map(len, answers))}")
     statuses = {status for mine in answers for status, _ in mine}
     assert all(answers), "every poster got answers"
     assert statuses <= {200, 503}, statuses
     assert 200 in statuses
     assert all(reply["digit"] == 7 for mine in answers for status, reply in mine if status == 200)
-    assert len(times) == HEALTH_SAMPLES and p99 < BOUND, f"health p99 {p99 * 1000:.0f} ms under load"
+    assert healthy == HEALTH_SAMPLES
 
 
 def png(side: int) -> bytes:
@@ -129,8 +140,9 @@ def test_a_full_decoding_pool_answers_503_with_retry_after(client, monkeypatch):
     assert small.status_code == 200, "a canvas-sized image is decoded at once, without the pool"
 
 
-def test_health_stays_quick_while_four_live_clients_draw_the_worst_drawing(tmp_path: Path):
-    """The same through the WebSocket `draw` message, with the largest drawing allowed."""
+def test_health_answers_while_four_live_clients_draw_the_worst_drawing(tmp_path: Path):
+    """The same through the WebSocket `draw` message, with the largest drawing allowed: every
+    drawing is answered and health keeps answering."""
     side = int(DRAWING_MAX_PIXELS ** 0.5)
     drawing = "data:image/png;base64," + base64.b64encode(worst_image(side)).decode()
     stop, answers = threading.Event(), [[] for _ in range(POSTERS)]
@@ -146,19 +158,16 @@ def test_health_stays_quick_while_four_live_clients_draw_the_worst_drawing(tmp_p
     with studio(tmp_path / "state", "--no-train") as server:
         _, _, run = request(f"{server.url}/api/runs", "POST", TINY_RUN)
         live = f"ws://127.0.0.1:{server.port}/api/runs/{run['id']}/live"
-        while request(f"{server.url}/api/runs/{run['id']}")[2]["status"] != "finished":
-            time.sleep(0.05)   # polling for the run's weights
+        wait_until(lambda: request(f"{server.url}/api/runs/{run['id']}")[2]["status"], "finished".__eq__,
+                   timeout=120, what="the tiny run to finish")
         drawers = [threading.Thread(target=asyncio.run, args=(draw_forever(live, mine),)) for mine in answers]
         for t in drawers:
             t.start()
         try:
-            times = health_times(server.url, answers)
+            healthy = health_while(server.url, answers)
         finally:
             stop.set()
             for t in drawers:
                 t.join(timeout=120)
-    p50, p99 = np.percentile(times, 50), np.percentile(times, 99)
-    print(f"health under {POSTERS} live clients drawing {side}x{side}: p50 {p50 * 1000:.1f} ms, "
-          f"p99 {p99 * 1000:.1f} ms; drawings answered: {sum(map(len, answers))}")
     assert all(answers) and {kind for mine in answers for kind in mine} == {"activations"}
-    assert len(times) == HEALTH_SAMPLES and p99 < BOUND, f"health p99 {p99 * 1000:.0f} ms under load"
+    assert healthy == HEALTH_SAMPLES
