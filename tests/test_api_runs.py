@@ -65,10 +65,9 @@ def test_bounds_are_422_with_readable_messages(client, config, words):
     assert words.lower() in messages.lower(), messages
 
 
-def test_batch_larger_than_subset_fails_readably(client):
-    run = client.post("/api/runs", json={**SMALL, "train_subset": 20, "batch_size": 50}).json()
-    failed = wait_for(client, run["id"], lambda r: r["status"] == "failed")
-    assert "batch size 50 exceeds" in failed["error"]
+def test_batch_larger_than_subset_is_refused_readably(client):
+    r = client.post("/api/runs", json={**SMALL, "train_subset": 20, "batch_size": 50})
+    assert r.status_code == 422 and "batch size 50 exceeds" in r.json()["detail"], r.text
 
 
 def test_pause_resume_stop_and_conflicts(client):

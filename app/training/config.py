@@ -20,6 +20,12 @@ MAX_AVERAGE = 0.9999   # an average over ~10,000 steps at most
 N_TRAIN = 60_000
 PACES = ("full", "classroom")   # or a number: target examples per second
 MAX_PACE = 1e6
+# What one mini-batch may cost, so that no allowed recipe can take the server's memory or hold a Stop
+# for minutes: the multiply-adds of its forward pass (weights x batch size), and the memory of its
+# activations (float32 weighted inputs, activations and errors of every layer after the input).
+MAX_STEP_WORK = 2_000_000_000
+MAX_BATCH_MEMORY = 256 * 2**20
+ACTIVATION_COPIES = 3
 
 
 @dataclass(frozen=True)
@@ -174,9 +180,50 @@ class TrainConfig:
         """Return self, or raise ValueError with a message a person can act on."""
         batch = self.batch_size if isinstance(self.batch_size, int) else 1
         problems = [p for name in FIELDS if (p := problem(name, getattr(self, name), batch))]
+        if not problems:   # each field is fine: can they train together, at a bearable cost?
+            problems = self.size_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def training_examples(self) -> int:
+        """Return how many examples the run trains on: the subset, of what the validation split leaves."""
+        left = N_TRAIN - self.validation_size
+        return left if self.train_subset is None else min(self.train_subset, left)
+
+    def weights(self) -> int:
+        """Return the network's number of weights and biases."""
+        sizes = self.sizes
+        return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+
+    def batch_memory(self) -> int:
+        """Return the bytes of one mini-batch's activations, as MAX_BATCH_MEMORY counts them."""
+        return self.batch_size * sum(self.sizes[1:]) * 4 * ACTIVATION_COPIES
+
+    def size_problems(self) -> list[str]:
+        """Return what makes valid fields untrainable together, or too costly to train (fields checked)."""
+        problems = []
+        examples, batch = self.training_examples(), self.batch_size
+        if examples < batch:
+            if examples == self.train_subset:
+                why, fix = f"training subset {examples:,}", "lower batch_size or raise train_subset"
+            else:
+                why = f"{N_TRAIN:,} minus the validation size {self.validation_size:,}"
+                fix = "lower batch_size or validation_size"
+            problems.append(f"batch size {batch:,} exceeds the {examples:,} training examples ({why}): {fix}")
+        work = self.weights() * batch
+        if work > MAX_STEP_WORK:
+            most = max(MAX_STEP_WORK // self.weights(), 1)
+            problems.append(f"one mini-batch would be too much work: {self.weights():,} weights x batch "
+                            f"size {batch:,} = {work:,} multiply-adds, and the limit is {MAX_STEP_WORK:,}; "
+                            f"lower batch_size (at most {most:,} for these hidden layers) or the hidden "
+                            f"layers' widths")
+        memory = self.batch_memory()
+        if memory > MAX_BATCH_MEMORY:
+            problems.append(f"one mini-batch's activations would take {memory / 2**20:,.0f} MB, and the "
+                            f"limit is {MAX_BATCH_MEMORY // 2**20} MB; lower batch_size or the hidden layers'"
+                            f" widths")
+        return problems
 
     @property
     def sizes(self) -> list[int]:

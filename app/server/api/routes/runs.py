@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.server.encode import weights_message
@@ -26,6 +27,24 @@ TEACHER = [Depends(teacher)]
 AUTH: dict[int | str, dict[str, Any]] = {**TEACHER_ERRORS,
                                          400: {"description": "the body is not valid JSON"},
                                          413: {"description": "the body is over 64 KB"}}
+# Runs waiting for a training slot, at most: each holds its config and, once it starts, its data, so
+# an unbounded queue is unbounded memory and a wait nobody sees the end of.
+MAX_QUEUED_RUNS = 8
+QUEUE_RETRY_SECONDS = 30
+CREATE: dict[int | str, dict[str, Any]] = {
+    **AUTH, 422: {"description": "a field out of bounds, or a recipe that cannot train or costs too much"},
+    429: {"description": "too many runs already queued; try again after Retry-After seconds"}}
+_create_lock = threading.Lock()   # the queue's count and the create that follows it, together
+
+
+def queue_full(request: Request, adding: int = 1) -> None:
+    """Raise 429 (with Retry-After) if `adding` more runs would make more than MAX_QUEUED_RUNS queued.
+    Every way of creating runs calls this before creating them (the lessons' runs too)."""
+    queued = sum(run.status == "queued" for run in request.app.state.runs.list())
+    if queued + adding > MAX_QUEUED_RUNS:
+        raise HTTPException(429, f"{queued} runs are already waiting for a training slot (at most "
+                                 f"{MAX_QUEUED_RUNS} may wait); stop or delete a queued run, or try again "
+                                 "once some have started", headers={"Retry-After": str(QUEUE_RETRY_SECONDS)})
 
 
 def get_run(request: Request, run_id: str) -> Run:
@@ -35,12 +54,16 @@ def get_run(request: Request, run_id: str) -> Run:
         raise HTTPException(404, exc.args[0]) from None
 
 
-@router.post("", status_code=201, response_model=RunOut, dependencies=TEACHER, responses=AUTH)
+@router.post("", status_code=201, response_model=RunOut, dependencies=TEACHER, responses=CREATE)
 def create_run(request: Request, body: RunConfigIn) -> dict[str, Any]:
-    """Queue a training run (it starts at once if fewer than the allowed number are training)."""
-    fields = body.model_dump(exclude={"name", "watch"})
+    """Queue a training run (it starts at once if fewer than the allowed number are training). A
+    recipe that cannot train, or whose mini-batch costs too much, is 422; a full queue is 429."""
+    config = TrainConfig(**body.model_dump(exclude={"name", "watch"}))
     try:
-        run = request.app.state.runs.create(TrainConfig(**fields), name=body.name, watch=body.watch)
+        config.validate()   # a bad recipe hears why before it hears that the queue is full
+        with _create_lock:
+            queue_full(request)
+            run = request.app.state.runs.create(config, name=body.name, watch=body.watch)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return run.to_dict()
@@ -119,8 +142,11 @@ def step_run(request: Request, run_id: str, body: StepIn | None = None) -> dict[
 
 @router.post("/{run_id}/save", status_code=201, response_model=ModelInfo, responses={**CONFLICT, **AUTH},
              dependencies=TEACHER)
-def save_run(request: Request, run_id: str, body: SaveIn) -> dict[str, Any]:
-    """Save the run's latest weights as a model that /api/predict?model=NAME can use."""
+def save_run(request: Request, run_id: str, body: SaveIn,
+             overwrite: bool = Query(False, description="replace a saved model of that name")
+             ) -> dict[str, Any]:
+    """Save the run's latest weights as a model that /api/predict?model=NAME can use.
+    A name a saved model already has is 409 unless ?overwrite=true."""
     run = get_run(request, run_id)
     latest = run.latest
     if latest is None:
@@ -129,7 +155,7 @@ def save_run(request: Request, run_id: str, body: SaveIn) -> dict[str, Any]:
             "test_accuracy": latest.test_accuracy, "test_cost": latest.test_cost,
             "val_accuracy": latest.val_accuracy, "created": _now()}
     try:
-        model = request.app.state.models.save(body.name, latest.snapshot, meta)
+        model = request.app.state.models.save(body.name, latest.snapshot, meta, overwrite=overwrite)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
     return model.info()
