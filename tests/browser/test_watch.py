@@ -88,6 +88,10 @@ def test_the_first_run_climbs_past_90_percent_in_plain_view(server, browser: Bro
 def test_the_network_picture_lights_up_differently_for_another_digit(server, page: Page) -> None:
     url, _ = server
     open_studio(page, url)
+    # The diagram is drawn from the first `network` message, which may come a moment after the socket
+    # opens (right after a server start the first run may not have produced weights yet): wait for it.
+    page.wait_for_function("document.querySelectorAll('#network-diagram [data-neuron]').length === 42",
+                           timeout=20_000)
     counts = page.evaluate("""() => [1, 2, 3].map((l) =>
         document.querySelectorAll(`#network-diagram [data-layer="${l}"][data-neuron]`).length)""")
     assert counts == [16, 16, 10], f"neurons per layer: {counts}"
