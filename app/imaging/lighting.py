@@ -5,8 +5,9 @@ a shadow band), so one grey level cannot tell ink from paper. We estimate the pa
 everywhere (a closing: take the brightest nearby value, which steps over pen strokes, then the
 darkest of those, which puts shadow edges back where they were; then blur) and divide by it, which
 leaves the ink's darkness relative to the paper around it. A threshold chosen from that image
-(Otsu's, floored above the paper's noise) marks the ink; its largest connected piece, with the
-pieces near it (a 5's hat, a 4 written in two strokes), is the digit.
+(Otsu's, floored above the paper's noise) marks the ink; its largest connected piece inside the frame
+(not touching its edge, where a desk, the sheet's edge or a shadow's corner shows), with the pieces
+near it (a 5's hat, a 4 written in two strokes), is the digit.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ MIN_DARKNESS = 0.15    # ink takes at least 15% off the paper's brightness
 NOISE_SIGMAS = 5.0     # ... and stands at least this many noise deviations above the paper
 LIGHT_TAIL = 1.7       # light ink: its tail at least this many times the dark one
 MIN_SIDE, MIN_AREA = 12, 30   # the digit's pieces span at least 12 px and hold 30 px of ink (specks do not)
-EDGE_SHARE = 0.1       # a mark touching the frame's edge must span 10% of its shorter side to be the digit
+EDGE_SHARE = 0.1       # a mark at the frame's edge, if no other, must span 10% of its shorter side
+BRIDGE = 5             # pieces closer than this many px are one
 FRINGE = 5             # the digit's pixels grown by 2 px: a stroke's soft edge is below the cut
 PEAK_SHARE = 90        # the ink's darkness at this percentile of the digit's pixels reads as full ink
 
@@ -115,8 +117,15 @@ def photo_ink(grey: np.ndarray, noise_level: float) -> tuple[np.ndarray, np.ndar
     cleared, and the whole image's ink (h, w) for display. Raises EmptyDrawingError without ink."""
     dark, noise = darkness(grey if ink_is_dark(grey) else 255 - grey)
     cut = ink_threshold(dark, noise)
-    mask = digit_mask(dark > cut, dark, EDGE_SHARE * min(grey.shape))
-    if mask is None or mask.sum() < MIN_AREA:
+    ink_pixels = dark > cut
+    # Pieces are found with the ink grown by BRIDGE // 2 px, so a stroke broken by the threshold, or a
+    # dashed line (the sheet's edge over a grained desk), is one piece.
+    bridged = _shifted_extreme(ink_pixels.astype(np.uint8), BRIDGE, np.maximum) > 0
+    mask = digit_mask(bridged, dark, MIN_SIDE, EDGE_SHARE * min(grey.shape))
+    if mask is None:
+        raise EmptyDrawingError()
+    mask &= ink_pixels
+    if mask.sum() < MIN_AREA:
         raise EmptyDrawingError()
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 < MIN_SIDE:

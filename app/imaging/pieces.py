@@ -61,28 +61,41 @@ def _pieces(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.unique(parent, return_inverse=True)[1]
 
 
-def digit_mask(mask: np.ndarray, weight: np.ndarray, edge_min: float = 0.0) -> np.ndarray | None:
-    """Return the pixels of the digit (h, w) bool: the piece with the most ink (weight summed over its
-    pixels) and every piece near it that is not a speck, or None if there is none. Pieces that touch
-    the frame's edge count only if they span at least edge_min px (a shadow's corner there is not ink)."""
-    runs = runs_of(mask)
-    if runs.row.size == 0:
-        return None
+def _ink_and_boxes(runs: Runs, weight: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Return each piece's ink (weight summed over its pixels) and its box (top, bottom, left, right),
+    inclusive."""
     # Each run's ink from running sums along its row (only the rows that hold ink are summed).
     rows = np.unique(runs.row)
     sums = np.pad(np.cumsum(weight[rows], axis=1, dtype=np.float64), ((0, 0), (1, 0)))
     at = np.searchsorted(rows, runs.row)
     ink = np.bincount(runs.piece, sums[at, runs.end] - sums[at, runs.start])
     k = ink.size
-    top, bottom = np.full(k, mask.shape[0]), np.full(k, -1)
-    left, right = np.full(k, mask.shape[1]), np.full(k, -1)
+    top, bottom = np.full(k, weight.shape[0]), np.full(k, -1)
+    left, right = np.full(k, weight.shape[1]), np.full(k, -1)
     np.minimum.at(top, runs.piece, runs.row)
     np.maximum.at(bottom, runs.piece, runs.row)
     np.minimum.at(left, runs.piece, runs.start)
     np.maximum.at(right, runs.piece, runs.end - 1)
+    return ink, (top, bottom, left, right)
+
+
+def digit_mask(mask: np.ndarray, weight: np.ndarray, min_side: int = 1,
+               edge_min: float = 0.0) -> np.ndarray | None:
+    """Return the pixels of the digit (h, w) bool, or None if there is none: the piece with the most
+    ink (weight summed over its pixels) and every piece near it that is not a speck. The digit is a
+    mark inside the frame (spanning min_side px or more); only when there is none can it be a mark
+    touching the frame's edge, and then one that spans edge_min px (a tight crop of a digit)."""
+    runs = runs_of(mask)
+    if runs.row.size == 0:
+        return None
+    ink, (top, bottom, left, right) = _ink_and_boxes(runs, weight)
+    k = ink.size
     h, w = mask.shape
+    span = np.maximum(bottom - top, right - left) + 1
+    # A desk or the sheet's edge in the frame, or a shadow's corner, touches the frame's edge.
     at_edge = (top == 0) | (left == 0) | (bottom == h - 1) | (right == w - 1)
-    ink[at_edge & (np.maximum(bottom - top, right - left) + 1 < edge_min)] = 0
+    allowed = ~at_edge if (~at_edge & (span >= min_side)).any() else ~at_edge | (span >= edge_min)
+    ink = np.where(allowed, ink, 0.0)
     main = int(np.argmax(ink))
     if ink[main] <= 0:
         return None
