@@ -8,6 +8,8 @@ import numpy as np
 
 from app.nn.network import Network
 
+FLAT = 1e-4   # outputs closer together than this (rounded to 5 places they look alike) name no digit
+
 
 def rounded(a: np.ndarray, places: int = 4) -> list:
     """Return a as nested lists of floats rounded to `places` (smaller JSON, same picture)."""
@@ -19,13 +21,26 @@ def layer_activations(net: Network, x: np.ndarray) -> list[np.ndarray]:
     return net.forward(x.reshape(len(x), -1))[1:]
 
 
+def flat_note(out: np.ndarray) -> str | None:
+    """Return why these ten outputs name no digit (None: they name one). Outputs all alike, or all
+    near 0, come from a network that learned nothing: its argmax would say 0 for any drawing."""
+    if not np.all(np.isfinite(out)):
+        return "the network's outputs are not numbers (its weights overflow), so it names no digit"
+    if float(out.max() - out.min()) < FLAT:
+        return (f"the network is untrained: its ten outputs are all {float(out.mean()):.2g} for this "
+                "drawing, so it names no digit (train it, or pick another model)")
+    return None
+
+
 def describe(net: Network, x28: np.ndarray, model: dict[str, Any],
-             steps: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """Return the predict response of docs/api.md for one 28x28 input (0..1, 1 = ink)."""
+             steps: dict[str, np.ndarray] | None = None, untrained: str | None = None) -> dict[str, Any]:
+    """Return the predict response of docs/api.md for one 28x28 input (0..1, 1 = ink). `untrained`:
+    why the caller knows this network learned nothing (digit null, with that note)."""
     layers = layer_activations(net, x28.reshape(1, 784))
     out = layers[-1][0]
     softmax = net.cost.output.name == "softmax"
-    return {"digit": int(out.argmax()), "activations": rounded(out, 5),
+    note = flat_note(out) or untrained
+    return {"digit": None if note else int(out.argmax()), "note": note, "activations": rounded(out, 5),
             "probabilities": rounded(out, 5) if softmax else None,
             "hidden": [rounded(a[0]) for a in layers[:-1]], "input": rounded(x28, 3),
             "model": model,

@@ -137,7 +137,9 @@ class Steps(BaseModel):
 
 
 class PredictOut(BaseModel):
-    digit: int
+    digit: int | None = Field(description="the digit the network names, or null when it learned nothing "
+                                          "(`note` says why)")
+    note: str | None = Field(default=None, description="why `digit` is null, in plain words")
     activations: list[float]
     probabilities: list[float] | None
     hidden: list[list[float]]

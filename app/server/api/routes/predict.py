@@ -16,6 +16,7 @@ from app.server.decoding import image_input
 from app.server.inference import describe
 from app.server.models import ModelFileError, UnknownModelError
 from app.server.schemas import PredictOut
+from app.server.stuck import NEAR_CHANCE
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["predict"])
@@ -52,7 +53,26 @@ async def predict(request: Request,
     if snapshot is not None:
         net = snapshot_network(request, run, snapshot)
     x28, step_images = await read_input(request, steps)
-    return describe(net, x28, info, step_images)
+    return describe(net, x28, info, step_images, untrained_note(request, run or None, info))
+
+
+def untrained_note(request: Request, run: str | None, info: dict[str, Any]) -> str | None:
+    """Return why this run or model is known to have learned nothing (None: not known): a run whose
+    stuck warning stands, or a model that scored no better than chance on the test images."""
+    if run is not None:
+        try:
+            warning = request.app.state.runs.get(run).warning
+        except KeyError:   # deleted since: its weights were found, so they answer
+            return None
+        if warning is not None and warning.get("code") == "stuck":
+            return (f"run {run} has not learned to tell digits apart, so it names no digit: "
+                    f"{warning.get('message')}; {warning.get('suggestion')}")
+        return None
+    accuracy = info.get("test_accuracy")
+    if accuracy is not None and accuracy < NEAR_CHANCE:
+        return (f"model {info['name']!r} scored {accuracy:.0%} on the test images, no better than guessing, "
+                "so it names no digit; pick another model")
+    return None
 
 
 def resolve_network(request: Request, model: str | None, run: str | None) -> tuple[Any, dict[str, Any]]:
