@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         default = registry.get(app.state.default_model).net if registry.has(app.state.default_model) else None
         warm_up(default)
         app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir,
-                                               state_dir=settings.state_dir)  # issue 6: persistence
+                                               state_dir=settings.state_dir,  # issue 6: persistence
+                                               executor=settings.executor)
         if app.state.runs.store is not None:
             registry.attach(app.state.runs.store)
         app.state.live = LiveHub(app.state.runs)

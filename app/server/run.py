@@ -1,9 +1,9 @@
 """One training run as the server holds it: config, status, pace, the newest report, the metrics
 history, its replay snapshots and, if it stopped learning, a warning.
 
-The training thread only ever calls `Run.publish(progress)`, which swaps in the latest immutable
-Progress (with its weight snapshot), appends a metrics point under a lock, offers the snapshot to the
-replay and checks whether the run is stuck (app/server/stuck.py).
+The run's thread (fed by its executor, app/server/executors/) only ever calls `Run.publish(progress)`,
+which swaps in the latest immutable Progress (with its weight snapshot), appends a metrics point under
+a lock, offers the snapshot to the replay and checks whether the run is stuck (app/server/stuck.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import numpy as np
 
 from app.nn.network import Network
 from app.training.config import TrainConfig
-from app.training.trainer import Progress, Trainer
+from app.training.trainer import Progress
 
 from . import stuck
+from .executors import Training
 from .replay import Replay
 
 MAX_HISTORY = 5000
@@ -43,7 +44,7 @@ class Run:
         self.error: str | None = None
         self.latest: Progress | None = None       # newest report, with its immutable snapshot
         self.version = 0                          # bumps on every report and status change
-        self.trainer: Trainer | None = None
+        self.trainer: Training | None = None       # while it trains (a Trainer or a worker's handle)
         self.thread: threading.Thread | None = None
         self._history: list[dict[str, Any]] = []
         self._stride, self._reports = 1, 0

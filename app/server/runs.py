@@ -1,8 +1,11 @@
 """Training runs owned by the server: one thread per running run, a queue beyond the concurrency limit.
 
-The training thread only ever calls `Run.publish(progress)`, which swaps in the latest immutable
-Progress (with its weight snapshot) and appends a metrics point under a lock. Readers (REST, live
-streams, predict ?run=ID) take the latest Progress and never touch the arrays being trained.
+Where the training itself happens is the executor's business (app/server/executors/): by default a
+pool of worker processes, or the server's own thread (`executor="thread"`). Either way the run's
+thread here gets every report in order and only ever calls `Run.publish(progress)`, which swaps in
+the latest immutable Progress (with its weight snapshot) and appends a metrics point under a lock.
+Readers (REST, live streams, predict ?run=ID) take the latest Progress and never touch the arrays
+being trained.
 
 With a state folder (app/server/archive.py) every run, status change and metrics point is kept in
 SQLite (points in batches, about once a second, by a flusher thread, so training never waits on the
@@ -25,13 +28,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from app.training.config import TrainConfig, pace_problem
 from app.training.mnist import Mnist, load_mnist
-from app.training.trainer import Diverged, Progress, StepRequest, Trainer, probe_set
+from app.training.trainer import Diverged, Progress, StepRequest, probe_set
 
 from .archive import Archive
 from .checkpoints import Checkpoints
+from .executors import EXECUTORS, Executor, RunFailed, WorkerLost, default_executor, make_executor
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
+from .storage import StorageError
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -50,8 +57,13 @@ class RunManager:
 
     def __init__(self, max_concurrent: int = 2, data_dir: Path | None = None,
                  data_loader: Callable[[], Mnist] | None = None, report_seconds: float = 0.1,
-                 state_dir: Path | None = None):
+                 state_dir: Path | None = None, executor: str | None = None):
         self.max_concurrent = max_concurrent
+        self.executor_kind = executor or default_executor()
+        if self.executor_kind not in EXECUTORS:
+            raise ValueError(f"unknown executor {self.executor_kind!r}; choose one of {', '.join(EXECUTORS)}")
+        self._executor: Executor | None = None   # made when the first run starts
+        self._probe_x: np.ndarray | None = None
         self._load_data = data_loader or (lambda: load_mnist(data_dir))
         self._data: Mnist | None = None
         self._data_lock = threading.Lock()
@@ -89,6 +101,13 @@ class RunManager:
         run.set_status(status, error)
         self._save(run)
 
+    def _note_problem(self, what: str, exc: BaseException) -> None:
+        """Log a failed background write once per kind, and keep it for GET /api/health."""
+        problem = f"{what}: {exc}"
+        if problem not in self.problems:
+            self.problems.append(problem)
+            log.error("%s", problem, exc_info=not isinstance(exc, StorageError))
+
     def flush(self) -> None:
         """Write every run's new metrics points to the database, in one transaction."""
         if self.archive is not None:
@@ -98,8 +117,8 @@ class RunManager:
         while not self._closed.wait(FLUSH_SECONDS):
             try:
                 self.flush()
-            except Exception:  # a full disk must not end the flusher for good
-                log.exception("could not write metrics to the database")
+            except Exception as exc:  # a full disk must not end the flusher for good
+                self._note_problem("could not write metrics points to the database", exc)
 
     def _checkpoint(self, run: Run, progress: Progress | None) -> None:
         """Write the run's checkpoint, its replay and its points so far; a failure is logged, training
@@ -109,8 +128,8 @@ class RunManager:
         try:
             self.archive.checkpoint(run, progress)
             self.flush()
-        except Exception:
-            log.exception("could not write the checkpoint of run %s", run.id)
+        except Exception as exc:
+            self._note_problem(f"could not write the checkpoint of run {run.id}", exc)
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         """The trainer's callback (training thread): publish, and checkpoint at each epoch end."""
@@ -125,6 +144,23 @@ class RunManager:
             if self._data is None:
                 self._data = self._load_data()
             return self._data
+
+    def executor(self) -> Executor:
+        """Return the executor runs train in, made on first use (a server that never trains starts
+        no worker and shares no memory)."""
+        with self._data_lock:
+            if self._executor is None:
+                self._executor = make_executor(self.executor_kind, self.data,
+                                               max(self.max_concurrent, 1))
+            return self._executor
+
+    def probe_x(self) -> np.ndarray:
+        """Return the probe's images (stuck.check), one copy for every run."""
+        data = self.data()
+        with self._data_lock:
+            if self._probe_x is None:
+                self._probe_x = probe_set(data.test.images, data.test.labels)[0]
+            return self._probe_x
 
     def create(self, config: TrainConfig, name: str | None = None, watch: bool = False) -> Run:
         """Queue a new run of a validated config and start it if a slot is free; return it.
@@ -207,10 +243,14 @@ class RunManager:
             run = self.get(run_id)
             if run.status != "running":
                 raise RunStateError(f"run {run_id} is {run.status}; only a running run can be paused")
+            try:   # the status is saved first: a state folder that refuses it leaves the run running
+                self._set_status(run, "paused")
+            except StorageError:
+                run.set_status("running")
+                raise
             run.pause_requested = True
             if run.trainer is not None:
                 run.trainer.pause()
-            self._set_status(run, "paused")
         self._checkpoint(run, run.latest)
         return run
 
@@ -223,10 +263,14 @@ class RunManager:
             if run.status != "paused":
                 raise RunStateError(f"run {run_id} is {run.status}; only a paused or interrupted run can "
                                     "be resumed")
+            try:
+                self._set_status(run, "running")
+            except StorageError:
+                run.set_status("paused")
+                raise
             run.pause_requested = False
             if run.trainer is not None:
                 run.trainer.resume()
-            self._set_status(run, "running")
         return run
 
     def _continue(self, run: Run) -> Run:
@@ -297,9 +341,12 @@ class RunManager:
                     run.shutting_down = True
                     run.trainer.stop()
         for run in list(self._runs.values()):
-            if run.thread is not None:
-                run.thread.join(timeout)
+            thread = run.thread
+            if thread is not None:
+                thread.join(timeout)
         self._closed.set()
+        if self._executor is not None:
+            self._executor.close()
         if self.store is not None:
             self.flush()
             self.store.close()
@@ -318,10 +365,10 @@ class RunManager:
         status, error = "finished", None
         try:
             network, start = run.resume_from or (None, 0)
-            data = self.data()
-            run.probe_x = probe_set(data.test.images, data.test.labels)[0]
-            trainer = Trainer(run.config, data, lambda p: self._on_progress(run, p),
-                              report_seconds=self.report_seconds, network=network, start_epoch=start)
+            run.resume_from = None
+            run.probe_x = self.probe_x()
+            trainer = self.executor().start(run.config, lambda p: self._on_progress(run, p),
+                                            self.report_seconds, network, start)
             with self._lock:
                 run.trainer = trainer
                 trainer.set_pace(run.pace)
@@ -335,13 +382,24 @@ class RunManager:
                 status, error = "interrupted", "the server stopped while this run was training; resume it"
         except Diverged as exc:
             status, error = "diverged", str(exc)
+        except RunFailed as exc:
+            log.error("run %s failed in its worker: %s", run.id, exc)
+            status, error = "failed", str(exc)
+        except WorkerLost as exc:   # resumable from its last checkpoint, like a server restart
+            status, error = "interrupted", str(exc)
         except Exception as exc:  # a run that fails must not take the server down
             log.exception("run %s failed", run.id)
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             self._checkpoint(run, run.latest)   # the last good weights, whatever happened
             with self._lock:  # the slot is free the moment the status leaves running/paused
-                self._set_status(run, status, error)
+                # An ended run keeps its metrics, latest weights and replay; the trainer (its prepared
+                # data) and the thread go now.
+                run.trainer, run.thread = None, None
+                try:
+                    self._set_status(run, status, error)
+                except StorageError as exc:   # the run has ended all the same; health says why
+                    self._note_problem(f"could not save the end of run {run.id}", exc)
                 if not run.shutting_down:
                     self._start_queued()
 

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .executors import default_executor
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,7 @@ class Settings:
     train_on_start: bool = True
     first_pace: str | float = "classroom"   # the first run's pace: a class watches it climb
     max_concurrent_runs: int = 2
+    executor: str = field(default_factory=default_executor)   # "process" or "thread" (executors/)
     state_dir: Path = field(default_factory=_default_state_dir)
     data_dir: Path | None = None          # None: app.training.mnist's default (data/mnist)
     models_dir: Path = field(default_factory=_default_models_dir)  # shipped: default.npz, best.npz
