@@ -40,7 +40,8 @@ export const api = {
   history: (id) => call("GET", `/api/runs/${enc(id)}/history`),
   start: (config) => call("POST", "/api/runs", config),
   action: (id, action) => call("POST", `/api/runs/${enc(id)}/${action}`),
-  save: (id, name) => call("POST", `/api/runs/${enc(id)}/save`, { name }),
+  save: (id, name, overwrite = false) =>
+    call("POST", `/api/runs/${enc(id)}/save${overwrite ? "?overwrite=true" : ""}`, { name }),
   deleteRun: (id) => call("DELETE", `/api/runs/${enc(id)}`),   // 204: resolves to null
   deleteModel: (name) => call("DELETE", `/api/models/${enc(name)}`),
   runConfig: () => call("GET", "/api/run-config"),

@@ -63,7 +63,7 @@ const bar = new WatchBar($("#watch-bar"), {
 const picker = new ModelPicker($("#model-picker"),
   (name) => choose(name ? { kind: "model", name } : { kind: "auto" }));
 const saved = new SavedModels($("#run-panel"),
-  (name) => controls.attempt(() => deleteModel(name), `Model "${name}" deleted.`));
+  (name) => controls.attempt(() => deleteModel(name), `Model "${name}" deleted.`, controls.rowMessage));
 const canvas = new DrawCanvas($("#draw-canvas"), onDraw);
 const timeline = new Timeline($("#timeline"), $("#timeline-label"), scrub);
 const presentation = new Presentation($("#presentation"), () => ui.charts.rebuild());
@@ -154,6 +154,9 @@ function onMessage(msg) {
 /** A run object arrived (status message, REST answer): controls, main-screen bar, warning, labels. */
 function showRunObject(run) {
   if (!run || run.id !== state.runId) return;
+  // The run list says each run's status: the watched run's changes show at once, others at the next poll.
+  state.runs = state.runs.map((r) => (r.id === run.id ? { ...r, status: run.status } : r));
+  controls.setRuns(state.runs, state.runId);
   controls.update({ run });
   bar.update(controls.run);
   const warning = $("#run-warning");
@@ -271,6 +274,7 @@ function labels() {
   $(".compare-answer").hidden = !(main ? state.runId : compare);
   picker.update({ models: state.models, chosen: main ?? "", runLabel: run?.id });
   saved.update(state.models);
+  controls.models = state.models;
 }
 
 // ---- replay ----------------------------------------------------------------------------
@@ -364,9 +368,9 @@ async function runAction(name) {
   showRunObject(await api.action(state.runId, name));
 }
 
-async function saveRun(name) {
+async function saveRun(name, overwrite) {
   if (!state.runId) throw new Error("No run is being watched.");
-  await api.save(state.runId, name);
+  await api.save(state.runId, name, overwrite);
   state.models = await api.models();
   labels();
 }

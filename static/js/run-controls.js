@@ -2,6 +2,7 @@
 // stop, the run picker, saving a run as a model, deleting an ended run, and the status line.
 
 import { teacherToken } from "./api.js";
+import { existingModel, nameProblem } from "./lib/model-name.js";
 import { configFrom, statusParts, suggestedFor } from "./lib/run-config.js";
 
 const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"], interrupted: ["resume"] };
@@ -33,13 +34,16 @@ export function applySpec(form, spec) {
 }
 
 export class RunControls {
-  /** handlers: {start(config), action(name), pick(id), save(name), remove(id)}, each async; errors are shown. */
+  /** handlers: {start(config), action(name), pick(id), save(name, overwrite), remove(id)}, each async; errors
+   * are shown next to the button that caused them. */
   constructor(root, statusEl, handlers) {
     this.root = root;
     this.statusEl = statusEl;
     this.handlers = handlers;
     this.picker = root.querySelector("#run-picker");
-    this.message = root.querySelector("#run-message");
+    this.message = root.querySelector("#form-message");   // under the form's Start button
+    this.rowMessage = root.querySelector("#run-message");  // between the run row and the saved-model row
+    this.models = [];                                          // GET /api/models, to ask before replacing one
     this.run = null;
     this.spec = null;
     const form = root.querySelector("#run-form");
@@ -55,23 +59,20 @@ export class RunControls {
       });
     }
     for (const b of root.querySelectorAll("[data-action]")) {
-      b.addEventListener("click", () => this.attempt(() => handlers.action(b.dataset.action)));
+      b.addEventListener("click", () => this.attempt(() => handlers.action(b.dataset.action), "", this.rowMessage));
     }
-    root.querySelector("#save-run").addEventListener("click", () => {
-      const name = root.querySelector("#save-name").value.trim();
-      this.attempt(() => handlers.save(name), `Saved as "${name}": pick it under "Answering".`);
-    });
+    root.querySelector("#save-run").addEventListener("click", () => this.save(root.querySelector("#save-name").value.trim()));
     this.deleteButton = root.querySelector("#delete-run");
     this.deleteButton.addEventListener("click", () => {
       const id = this.run?.id;
       // Deleting cannot be undone: ask first (the history and checkpoint go; saved models stay).
       if (!id || !window.confirm(`Delete run ${id} and its history for good? Models saved from it stay.`)) return;
-      this.attempt(() => handlers.remove(id), `Run ${id} deleted.`);
+      this.attempt(() => handlers.remove(id), `Run ${id} deleted.`, this.rowMessage);
     });
     const token = root.querySelector("#teacher-token");
     token.value = teacherToken.get();
     token.addEventListener("change", () => teacherToken.set(token.value.trim()));
-    this.picker.addEventListener("change", () => this.attempt(() => handlers.pick(this.picker.value)));
+    this.picker.addEventListener("change", () => this.attempt(() => handlers.pick(this.picker.value), "", this.rowMessage));
   }
 
   /** spec: GET /api/run-config (or null: the form keeps its own bounds). */
@@ -80,19 +81,49 @@ export class RunControls {
     if (spec) applySpec(this.root.querySelector("#run-form"), spec);
   }
 
-  async attempt(fn, okText = "") {
-    this.say("");
+  /** Run fn and say how it went in `where` (the message beside the control that was used). */
+  async attempt(fn, okText = "", where = this.message) {
+    this.say("", false, where);
     try {
       await fn();
-      this.say(okText, true);
+      this.say(okText, true, where);
     } catch (err) {
-      this.say(err.message);
+      this.say(err.message, false, where);
     }
   }
 
-  say(text, ok = false) {
-    this.message.textContent = text;
-    this.message.classList.toggle("ok", ok);
+  say(text, ok = false, where = this.message) {
+    for (const el of [this.message, this.rowMessage]) if (el !== where) el.textContent = "";
+    where.textContent = text;
+    where.classList.toggle("ok", ok);
+  }
+
+  /** Save the watched run as a model: a name the server would refuse is explained in words, and a
+   * saved model of that name is replaced only once the teacher said so (the server asks the same). */
+  async save(name) {
+    const where = this.rowMessage;
+    const problem = nameProblem(name);
+    if (problem) return this.say(problem, false, where);
+    if (existingModel(this.models, name) === "shipped") {
+      return this.say(`\u201c${name}\u201d comes with the app and cannot be replaced: choose another name.`, false, where);
+    }
+    const ask = () => window.confirm(`A model named \u201c${name}\u201d is already saved. ` +
+      "Replace it with this run's weights as they are now?");
+    const kept = `Not saved: the model \u201c${name}\u201d is kept as it was (choose another name to keep both).`;
+    let overwrite = existingModel(this.models, name) === "saved";
+    if (overwrite && !ask()) return this.say(kept, false, where);
+    const done = `Saved as \u201c${name}\u201d: pick it under \u201cAnswering\u201d.`;
+    await this.attempt(async () => {
+      try {
+        await this.handlers.save(name, overwrite);
+      } catch (err) {
+        // Saved meanwhile from another page: the server refused (409) rather than replace it unasked.
+        if (err.status !== 409 || overwrite || !/already saved/.test(err.message)) throw err;
+        if (!ask()) throw new Error(kept);
+        overwrite = true;
+        await this.handlers.save(name, true);
+      }
+    }, done, where);
   }
 
   /** runs: GET /api/runs; watched: the id being watched. */
