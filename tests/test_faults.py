@@ -49,8 +49,10 @@ def test_divergence_on_a_real_server_ends_that_run_only(tmp_path: Path):
 @pytest.fixture
 def persistent_client(tmp_path: Path, small_model_dir: Path, mnist):
     settings = Settings(train_on_start=False, state_dir=tmp_path / "state", models_dir=small_model_dir)
+    # The faults are injected by patching this process's SGD, so the Trainer must run here: the thread
+    # executor. (tests/test_workers.py makes a run fail inside a worker process.)
     manager = RunManager(settings.max_concurrent_runs, data_loader=lambda: mnist,
-                         state_dir=settings.state_dir)
+                         state_dir=settings.state_dir, executor="thread")
     with TestClient(create_app(settings, manager=manager)) as client:
         yield client, settings
 
