@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from app.nn.network import Network
 
 from .augment import augment
 from .config import TrainConfig
@@ -19,23 +22,26 @@ SHUFFLE_BLOCK = 4096      # rows gathered at a time when an epoch's inputs are s
 PROBE_SIZE, PROBE_SEED = 1000, 1000   # the fixed test images measured at every report
 
 
+EVAL_CHUNK = 500           # rows gathered at a time to evaluate a set held as rows of shared images
+
+
 @dataclass
 class Prepared:
-    """The examples one run trains and evaluates on, as chosen by its config. The training images
-    are not copied (172 MB for the full split): they are rows `train_idx` of the shared `images`,
-    and the run's EpochFeeder gathers them straight into each epoch's shuffled inputs."""
+    """The examples one run trains and evaluates on, as chosen by its config. No image is copied for
+    the run's lifetime: its training, validation and sample images are rows of the shared `images`
+    (data.train's), gathered a chunk at a time when evaluated, and the run's EpochFeeder gathers the
+    training rows straight into each epoch's shuffled inputs. What a run holds is indices and labels."""
 
     images: np.ndarray          # all of data.train's images, shared by every run
     train_idx: np.ndarray       # the rows of `images` this run trains on, in training-set order
     train_labels: np.ndarray
-    val_x: np.ndarray
+    val_idx: np.ndarray         # the validation rows of `images`, in increasing order
     val_labels: np.ndarray
     test_x: np.ndarray
     test_labels: np.ndarray
     sample_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))  # of train_idx
-    val_idx: np.ndarray = field(default_factory=lambda: np.zeros(0, np.intp))
 
-    @cached_property
+    @property
     def probe(self) -> tuple[np.ndarray, np.ndarray]:
         """Return (images, labels) of the probe: the same PROBE_SIZE test images for every run."""
         return probe_set(self.test_x, self.test_labels)
@@ -45,23 +51,54 @@ class Prepared:
         """The training images in training-set order (a copy, made on each call)."""
         return self.images[self.train_idx]
 
+    @property
+    def val_x(self) -> np.ndarray:
+        """The validation images (a copy, made on each call)."""
+        return self.images[self.val_idx]
+
     @cached_property
-    def sample_x(self) -> np.ndarray:
-        """The images of the fixed sample of training examples re-scored at each evaluation."""
-        return self.images[self.train_idx[self.sample_idx]]
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return (rows of `images`, labels) of the fixed sample of training examples re-scored at each
+        evaluation, the rows in increasing order (gathering them is quicker so)."""
+        rows, labels = self.train_idx[self.sample_idx], self.train_labels[self.sample_idx]
+        order = np.argsort(rows, kind="stable")
+        return rows[order], labels[order]
+
+    def evaluate(self, net: Network, rows: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        """Return (mean cost, accuracy) of `net` on images[rows], gathered EVAL_CHUNK rows at a time."""
+        cost, correct = 0.0, 0.0
+        for i in range(0, len(rows), EVAL_CHUNK):
+            part = slice(i, i + EVAL_CHUNK)
+            c, a = net.evaluate(self.images.take(rows[part], axis=0), labels[part])
+            n = len(labels[part])
+            cost, correct = cost + c * n, correct + a * n
+        return cost / len(rows), correct / len(rows)
+
+
+_probes: dict[int, tuple[weakref.ref, tuple[np.ndarray, np.ndarray]]] = {}
+_probes_lock = threading.Lock()
 
 
 def probe_set(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the probe: the first PROBE_SIZE of a seeded permutation of the test set."""
-    rows = np.random.default_rng(PROBE_SEED).permutation(len(labels))[:PROBE_SIZE]
-    return images[rows], labels[rows]
+    """Return the probe: the first PROBE_SIZE of a seeded permutation of the test set; one copy per
+    test set, shared by every run that measures on it."""
+    with _probes_lock:
+        held = _probes.get(id(images))
+        if held is not None and held[0]() is images:
+            return held[1]
+        rows = np.random.default_rng(PROBE_SEED).permutation(len(labels))[:PROBE_SIZE]
+        probe = images[rows], labels[rows]
+        for key in [k for k, (ref, _) in _probes.items() if ref() is None]:
+            del _probes[key]
+        _probes[id(images)] = (weakref.ref(images), probe)
+        return probe
 
 
 def prepare(config: TrainConfig, data: Mnist) -> Prepared:
     """Return the run's training subset, validation split and (possibly shuffled) labels, all seeded."""
     rng = np.random.default_rng([config.seed, 1])
     order = rng.permutation(len(data.train))
-    val_idx = order[:config.validation_size]
+    val_idx = np.sort(order[:config.validation_size])
     train_idx = order[config.validation_size:]
     if config.train_subset is not None:
         train_idx = train_idx[:config.train_subset]
@@ -70,8 +107,8 @@ def prepare(config: TrainConfig, data: Mnist) -> Prepared:
         # Zhang et al. 2017: a fixed random relabelling; nothing about the image predicts its label.
         train_labels = rng.permutation(train_labels)
     sample = rng.permutation(len(train_idx))[:EVAL_SAMPLE]
-    return Prepared(data.train.images, train_idx, train_labels, data.train.images[val_idx],
-                    data.train.labels[val_idx], data.test.images, data.test.labels, sample, val_idx)
+    return Prepared(data.train.images, train_idx, train_labels, val_idx, data.train.labels[val_idx],
+                    data.test.images, data.test.labels, sample)
 
 
 class EpochFeeder:

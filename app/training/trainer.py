@@ -387,10 +387,9 @@ class Trainer:
             with np.errstate(all="ignore"):
                 figures["test_cost"], figures["test_accuracy"] = snapshot.evaluate(d.test_x, d.test_labels)
                 if len(d.val_labels):
-                    figures["val_cost"], figures["val_accuracy"] = snapshot.evaluate(d.val_x, d.val_labels)
-                s = d.sample_idx
-                figures["train_cost"], figures["train_accuracy"] = snapshot.evaluate(
-                    d.sample_x, d.train_labels[s])
+                    figures["val_cost"], figures["val_accuracy"] = d.evaluate(snapshot, d.val_idx,
+                                                                              d.val_labels)
+                figures["train_cost"], figures["train_accuracy"] = d.evaluate(snapshot, *d.sample)
         elif self.last is not None:  # carry the latest figures forward, so every report is complete
             figures |= {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
                                                           "val_accuracy", "train_cost", "train_accuracy")}
