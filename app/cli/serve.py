@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(settings)
     announce_token(app.state.token, app.state.token_generated, settings.host)
     # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.
-    # No permessage-deflate: compressing every frame for every client was measured to take most of
-    # the event loop's time with 50 clients (zlib, per connection), and that time is taken from training.
+    # No permessage-deflate: compressing every frame for every client (zlib, per connection) takes the
+    # event loop's time from everyone else, training included (docs/performance.md has the figure).
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
                 ws_max_size=8 * 1024 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5)
     return 0

@@ -115,11 +115,11 @@ class EpochFeeder:
     """Each epoch's training inputs, shuffled into the epoch's order (with the bias input 1 as a last
     column) and jittered when the run augments, made on a helper thread while the previous epoch trains.
 
-    Why: a step that gathers its 10 random rows out of 172 MB pays for ~10 page walks and cache misses
-    (on these virtual machines ~1 us a row, a fifth of a batch-10 step); reading them in order from a
-    pre-shuffled copy costs a fraction of that, and the helper does the gathering (and the jitter,
-    which takes longer than an epoch of the `best` recipe's steps) on the other core, NumPy releasing
-    the GIL. Two buffers take turns: the epoch trains on one while the helper fills the other.
+    Why: a step that gathers its 10 random rows out of the whole training set pays for a page walk and
+    cache misses per row, a good part of a small step (docs/performance.md); reading them in order
+    from a pre-shuffled copy costs a fraction of that, and the helper does the gathering (and the
+    jitter, slower than training on the jittered images) on the other core, NumPy releasing the GIL.
+    Two buffers take turns: the epoch trains on one while the helper fills the other.
 
     The random numbers are drawn in the same order as one thread would (this epoch's jitter, then its
     shuffle, then the next epoch's jitter and shuffle...): the training thread draws nothing while
@@ -151,7 +151,7 @@ class EpochFeeder:
             source, rows = augment(source[rows], self.rng, self.strength, threads=threads), np.arange(n)
         order = self.rng.permutation(n)
         picks = rows[order]                       # the rows of `source`, in the epoch's order
-        for c in range(0, n, SHUFFLE_BLOCK):      # in blocks: no second 172 MB temporary
+        for c in range(0, n, SHUFFLE_BLOCK):      # in blocks: no second full-size temporary
             block = slice(c, c + SHUFFLE_BLOCK)
             np.multiply(source.take(picks[block], axis=0), self.scale, out[block, :-1])
         return out, order

@@ -30,8 +30,9 @@ from .epochs import EVAL_SAMPLE, PROBE_SIZE, EpochFeeder, Prepared, prepare, pro
 from .mnist import Mnist
 
 # Steps in a run of steps between two looks at the clock and the controls; the mini-batch cost is
-# sampled on each run's first step. A sample takes about a fifth of a batch-10 step, so sampling
-# every step would cost training speed; one step in 25 keeps the cost curve and the speed.
+# sampled on each run's first step. A sample is a cost computed over the step's outputs, work a small
+# step would feel if done every time; one step in 25 keeps the cost curve and the speed
+# (docs/performance.md, "Training step speed", has the timings).
 COST_SAMPLE_EVERY = 25
 COST_EMA = 0.25           # weight of each new sample: about the smoothing of 0.1 every 10 steps
 MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 per tenfold
@@ -223,7 +224,7 @@ class Trainer:
         m, n = self.config.batch_size, self.steps_per_epoch()
         # Each step reads its mini-batch where it lies, rows that follow each other in x_epoch
         # (copying them first into a fixed buffer costs time at every step). The targets are gathered
-        # once, in this epoch's order (2.4 MB), each step's block stored transposed: the network reads
+        # once, in this epoch's order, each step's block stored transposed: the network reads
         # y.T, one column per example, and a contiguous operand is quicker for NumPy.
         blocks = x_epoch[:n * m].reshape(n, m, -1)    # block i: the inputs of step i
         y_epoch = ys.take(order[:n * m], axis=0).reshape(n, m, -1).transpose(0, 2, 1).copy()
@@ -232,8 +233,8 @@ class Trainer:
         constant_rate = self.config.schedule == "constant" and self.config.warmup == 0
         rate = self._rate = self._rate_at(self.step)
         # The steps go in runs of 25 at the video's batch of 10, with the bookkeeping (pause, stop,
-        # pace, the cost sample, the clock, the counters) once a run: per step it cost a few percent
-        # of the speed. A run ends early at the next log-spaced report. When steps are big, runs are
+        # pace, the cost sample, the clock, the counters) once a run: per step it showed in the speed
+        # of small steps. A run ends early at the next log-spaced report. When steps are big, runs are
         # of one step: a batch of thousands through a wide network can take seconds a step, and a
         # teacher's Stop must not wait 25 of them.
         run = COST_SAMPLE_EVERY if m * max(self.net.sizes) <= 20_000 else 1
@@ -359,7 +360,7 @@ class Trainer:
             request.done.set()
 
     def _sample_cost(self, out: np.ndarray, y: np.ndarray) -> None:
-        cost = float(self.net.cost.fn(out, y).sum()) / len(y)  # sum: .mean() costs ~5 us more
+        cost = float(self.net.cost.fn(out, y).sum()) / len(y)  # sum / len: .mean() is slower
         if not math.isfinite(cost):
             self._diverged(f"the mini-batch cost became {cost} at step {self.step}")
         if math.isnan(self.batch_cost):

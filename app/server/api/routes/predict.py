@@ -177,7 +177,8 @@ MAX_COMMAS = 4096     # 784 pixels need 783 commas; a data URL one
 
 def check_json_size(body: bytes | str) -> None:
     """Refuse JSON too deep or with too many values for any valid input, before parsing it: parsing
-    a million numbers would take seconds and ~50 MB for a body that can only be refused anyway.
+    a million numbers would take far more time and memory than any valid input, for a body that can
+    only be refused anyway.
     A data URL's base64 holds no '[', '{' or ',' (bar the one after 'base64'), so this costs it nothing."""
     text = body.encode() if isinstance(body, str) else body
     if text.count(b"[") + text.count(b"{") > MAX_BRACKETS:
