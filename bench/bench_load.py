@@ -1,7 +1,7 @@
 """Load: predict under load while a run trains, and 200 live clients coming and going.
 
     python bench/bench_load.py [--duration 60] [--clients 200] [--predictors 4] [--rounds 3]
-                               [--max-requests 200000]
+                               [--max-requests 200000] [--executor process|thread] [--pin]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
 (500 epochs: it outlasts us). First the run trains alone (the baseline speed); then for --duration
@@ -13,6 +13,10 @@ errors of every kind, live connections and messages, training speed during/after
 (VmRSS from /proc) at its peak and once everyone left. Memory that grows from one round's end to the
 next is a leak; what the first round adds is warm-up (models loaded, allocator arenas).
 Bounded in time (--duration, --rounds) and count (--max-requests, --clients).
+
+--executor chooses where the run trains (the server's default if not given). --pin (process executor,
+two or more cores): the worker process on core 1, the server and this load generator on core 0
+(`taskset -a`, every thread), so the training has a core of its own.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -46,6 +53,27 @@ def server_pid(port: int) -> int:
             if b"serve" in args and str(port).encode() in args:
                 return int(proc.name)
     raise RuntimeError(f"no server process on port {port}")
+
+
+def workers_of(pid: int) -> list[int]:
+    """Return the server's worker processes (its children started by multiprocessing's spawn)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                args = (proc / "cmdline").read_bytes()
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+            if ppid == pid and b"spawn_main" in args:
+                found.append(int(proc.name))
+    return found
+
+
+def pin(pid: int, cpu: int) -> None:
+    """Put every thread of process `pid` on core `cpu`."""
+    subprocess.run(["taskset", "-a", "-cp", str(cpu), str(pid)], check=True, stdout=subprocess.DEVNULL)
 
 
 def rss_mb(pid: int) -> float:
@@ -80,13 +108,13 @@ async def predictor(client: httpx.AsyncClient, k: int, until: float, stats: dict
         start = time.perf_counter()
         try:
             r = await client.post("/api/predict", json=body, timeout=10)
-            ok = r.status_code == 200
+            error = None if r.status_code == 200 else str(r.status_code)
         except httpx.HTTPError as exc:
-            ok, r = False, exc
+            error = str(exc)
         stats["latencies"].append(time.perf_counter() - start)
         stats["requests"] += 1
-        if not ok:
-            stats["errors"].append(str(getattr(r, "status_code", r))[:80])
+        if error is not None:
+            stats["errors"].append(error[:80])
 
 
 async def live_client(ws_url: str, k: int, until: float, stats: dict) -> None:
@@ -118,8 +146,9 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pid: int,
                      args: argparse.Namespace) -> dict:
     """One round: predictors and live clients for --duration seconds, then everyone leaves."""
     until = time.monotonic() + args.duration
-    predict = {"latencies": [], "errors": [], "requests": 0, "max_requests": args.max_requests}
-    live = {"connections": 0, "messages": 0, "errors": []}
+    predict: dict[str, Any] = {"latencies": [], "errors": [], "requests": 0,
+                               "max_requests": args.max_requests}
+    live: dict[str, Any] = {"connections": 0, "messages": 0, "errors": []}
     ws_url = url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
     start = time.monotonic()
     tasks = [asyncio.create_task(predictor(client, k, until, predict)) for k in range(args.predictors)]
@@ -147,9 +176,17 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pid: int,
 
 async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
     pid = server_pid(port)
+    if args.pin:
+        pin(pid, 0)
+        pin(os.getpid(), 0)
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         run_id = (await client.post("/api/runs", json=RUN)).json()["id"]
         await asyncio.sleep(3)    # MNIST loaded, training at full speed
+        workers = workers_of(pid)
+        if args.pin:
+            if len(workers) != 1:
+                raise RuntimeError(f"--pin needs the process executor's one worker; found {workers}")
+            pin(workers[0], 1)
         before = await examples_per_second(client, run_id, args.baseline)
         rss_before = rss_mb(pid)
         rounds = [await load_round(client, url, run_id, pid, args) for _ in range(args.rounds)]
@@ -157,7 +194,9 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
     # The first round also pays for one-time costs (models loaded for predict, allocator arenas for
     # the threads): a leak shows as RSS still climbing from one round's end to the next.
     afters = [r["server_rss_mb"]["after"] for r in rounds]
-    return {"clients": args.clients, "predictors": args.predictors, "rounds": rounds,
+    return {"executor": args.executor or "server default", "pinned": args.pin,
+            "worker_rss_mb": [round(rss_mb(w), 1) for w in workers if Path(f"/proc/{w}").exists()],
+            "clients": args.clients, "predictors": args.predictors, "rounds": rounds,
             "train_examples_per_s_before": round(before), "server_rss_mb_before": round(rss_before, 1),
             "server_rss_mb_after_each_round": afters,
             "rss_growth_after_first_round_mb": round(afters[-1] - afters[0], 1)}
@@ -172,11 +211,18 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop predicting after this many")
     parser.add_argument("--rounds", type=int, default=3, help="load rounds, to tell a leak from warm-up")
     parser.add_argument("--baseline", type=float, default=8.0, help="seconds to time training alone")
+    parser.add_argument("--executor", choices=["process", "thread"], default=None,
+                        help="where the run trains (default: the server's default)")
+    parser.add_argument("--pin", action="store_true",
+                        help="worker on core 1, server and load on core 0 (process executor)")
     args = parser.parse_args()
+    if args.pin and (args.executor == "thread" or (os.cpu_count() or 1) < 2):
+        parser.error("--pin needs the process executor and at least two cores")
     if not (1 <= args.duration <= 600 and 0 <= args.clients <= 500 and 0 <= args.predictors <= 32
             and 1 <= args.rounds <= 10):
         parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32, --rounds 1..10")
-    with running_server("--no-train") as url:
+    extra = ["--executor", args.executor] if args.executor else []
+    with running_server("--no-train", *extra) as url:
         port = int(url.rsplit(":", 1)[1])
         report = asyncio.run(measure(url, port, args))
     print(json.dumps(report, indent=2))

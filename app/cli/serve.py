@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", choices=["process", "thread"], default=None,
                    help="where runs train: process (worker processes, one per run, MNIST shared) or thread "
                         "(inside the server process); default $DIGIT_STUDIO_EXECUTOR or the built-in default")
+    p.add_argument("--ray", dest="ray_address", default=None, metavar="ADDRESS",
+                   help="train each run as an actor on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; "
+                        "default $DIGIT_STUDIO_RAY); needs the extra: pip install -e '.[cluster]'")
     p.add_argument("--token", default=None,
                    help="teacher token for changing runs and models (default $DIGIT_STUDIO_TOKEN; "
                         "if neither is set, one is generated and printed when --host is not loopback)")
@@ -50,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_runs < 1:
         fail(f"--max-runs must be at least 1, got {args.max_runs}")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    overrides = {key: getattr(args, key) for key in ("state_dir", "models_dir", "token", "executor")
-                 if getattr(args, key)}
+    keys = ("state_dir", "models_dir", "token", "executor", "ray_address")
+    overrides = {key: getattr(args, key) for key in keys if getattr(args, key)}
     settings = Settings(host=args.host, port=args.port, train_on_start=not args.no_train,
                         first_pace=args.pace, max_concurrent_runs=args.max_runs, data_dir=args.data_dir,
                         **overrides)

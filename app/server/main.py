@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None, manager: RunManager | None = No
         warm_up(default)
         app.state.runs = manager or RunManager(settings.max_concurrent_runs, settings.data_dir,
                                                state_dir=settings.state_dir,  # issue 6: persistence
-                                               executor=settings.executor)
+                                               executor="ray" if settings.ray_address else settings.executor,
+                                               ray_address=settings.ray_address)
         if app.state.runs.store is not None:
             registry.attach(app.state.runs.store)
         app.state.live = LiveHub(app.state.runs)

@@ -57,9 +57,10 @@ class RunManager:
 
     def __init__(self, max_concurrent: int = 2, data_dir: Path | None = None,
                  data_loader: Callable[[], Mnist] | None = None, report_seconds: float = 0.1,
-                 state_dir: Path | None = None, executor: str | None = None):
+                 state_dir: Path | None = None, executor: str | None = None, ray_address: str | None = None):
         self.max_concurrent = max_concurrent
-        self.executor_kind = executor or default_executor()
+        self.executor_kind = executor or ("ray" if ray_address else default_executor())
+        self.ray_address = ray_address
         if self.executor_kind not in EXECUTORS:
             raise ValueError(f"unknown executor {self.executor_kind!r}; choose one of {', '.join(EXECUTORS)}")
         self._executor: Executor | None = None   # made when the first run starts
@@ -151,7 +152,7 @@ class RunManager:
         with self._data_lock:
             if self._executor is None:
                 self._executor = make_executor(self.executor_kind, self.data,
-                                               max(self.max_concurrent, 1))
+                                               max(self.max_concurrent, 1), self.ray_address)
             return self._executor
 
     def probe_x(self) -> np.ndarray:

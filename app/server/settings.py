@@ -31,6 +31,7 @@ class Settings:
     first_pace: str | float = "classroom"   # the first run's pace: a class watches it climb
     max_concurrent_runs: int = 2
     executor: str = field(default_factory=default_executor)   # "process" or "thread" (executors/)
+    ray_address: str | None = field(default_factory=lambda: os.environ.get("DIGIT_STUDIO_RAY") or None)
     state_dir: Path = field(default_factory=_default_state_dir)
     data_dir: Path | None = None          # None: app.training.mnist's default (data/mnist)
     models_dir: Path = field(default_factory=_default_models_dir)  # shipped: default.npz, best.npz

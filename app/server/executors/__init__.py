@@ -8,6 +8,7 @@ thread, in order. Two executors keep that promise:
 - `process` (local.py, the default): a pool of worker processes (`--max-runs` of them) that share MNIST
   through shared memory; reports come back over a pipe, so training no longer shares the web server's
   GIL, and a worker that dies takes only its own run with it.
+- `ray` (ray.py): each run a Ray actor on a Ray cluster, MNIST in its object store once.
 - `thread` (thread.py): the Trainer on a thread of the server's own process, as before; the reference
   the process executor is tested against, and the choice for a one-core machine.
 
@@ -25,7 +26,7 @@ from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from app.training.trainer import Progress, StepRequest
 
-EXECUTORS = ("process", "thread")
+EXECUTORS = ("process", "thread", "ray")
 DEFAULT_EXECUTOR = "thread"
 
 
@@ -66,12 +67,19 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def make_executor(kind: str, data: Callable[[], Mnist], workers: int) -> Executor:
-    """Return the executor named `kind` ("process" or "thread"); `data` loads MNIST when first needed."""
+def make_executor(kind: str, data: Callable[[], Mnist], workers: int,
+                  ray_address: str | None = None) -> Executor:
+    """Return the executor named `kind` ("process", "thread" or "ray", on the cluster at `ray_address`);
+    `data` loads MNIST when first needed."""
     if kind == "thread":
         from .thread import ThreadExecutor
         return ThreadExecutor(data)
     if kind == "process":
         from .local import ProcessExecutor
         return ProcessExecutor(data, workers)
+    if kind == "ray":
+        if not ray_address:
+            raise ValueError("the ray executor needs the address of a Ray cluster (--ray ADDRESS)")
+        from .ray import RayExecutor
+        return RayExecutor(data, ray_address)
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
