@@ -369,7 +369,7 @@ class RunManager:
             run.resume_from = None
             run.probe_x = self.probe_x()
             trainer = self.executor().start(run.config, lambda p: self._on_progress(run, p),
-                                            self.report_seconds, network, start)
+                                            self.report_seconds, network, start, run.id)
             with self._lock:
                 run.trainer = trainer
                 trainer.set_pace(run.pace)

@@ -131,7 +131,7 @@ class ProcessExecutor:
         worker.close()
 
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
-              network: Network | None, start_epoch: int) -> ProcessTraining:
+              network: Network | None, start_epoch: int, label: str = "") -> ProcessTraining:
         return ProcessTraining(self, config, callback, report_seconds, network, start_epoch)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ Needs the optional extra `cluster` (`pip install -e '.[cluster]'`).
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from app.training.trainer import Diverged, Progress, StepRequest, Trainer
 from . import RunFailed, WorkerLost
 
 POLL_SECONDS = 1.0
+NAMESPACE = "digit-studio"
 STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
                "w1_after", "error")
 
@@ -126,7 +128,8 @@ class RayExecutor:
         self._remote = ray.remote(num_cpus=1, max_concurrency=4)(RunActor)  # type: ignore[call-overload]
         self._data_ref: Any = None
         self._lock = threading.Lock()
-        self.actors: list[Any] = []   # of the runs training now (tests find them here)
+        self.actors: list[Any] = []   # of the runs training now
+        self._jobs = itertools.count(1)
 
     def data_ref(self) -> Any:
         with self._lock:
@@ -135,8 +138,8 @@ class RayExecutor:
             return self._data_ref
 
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
-              network: Network | None, start_epoch: int) -> RayTraining:
-        return RayTraining(self, config, callback, report_seconds, network, start_epoch)
+              network: Network | None, start_epoch: int, label: str = "") -> RayTraining:
+        return RayTraining(self, config, callback, report_seconds, network, start_epoch, label)
 
     def close(self) -> None:
         for actor in list(self.actors):
@@ -148,8 +151,10 @@ class RayTraining:
     """One run in a Ray actor: the Trainer's controls as actor calls; run() fetches its reports."""
 
     def __init__(self, executor: RayExecutor, config: TrainConfig, callback: Callable[[Progress], None],
-                 report_seconds: float, network: Network | None, start_epoch: int):
+                 report_seconds: float, network: Network | None, start_epoch: int, label: str = ""):
         self._executor, self.config, self.callback = executor, config, callback
+        # Named (in the "digit-studio" namespace) so an operator can find a run's actor: ray.get_actor
+        self.name = f"digit-studio-{label or 'run'}-{next(executor._jobs)}"
         self._args = (report_seconds, network, start_epoch)
         self.actor: Any = None
         self._paused = self._stopped = False
@@ -210,7 +215,8 @@ class RayTraining:
         report_seconds, network, start_epoch = self._args
         params = network.params if network is not None else None
         with self._lock:
-            self.actor = self._executor._remote.remote(self._executor.data_ref(), c.to_dict(), params,
+            actor_class = self._executor._remote.options(name=self.name, namespace=NAMESPACE)
+            self.actor = actor_class.remote(self._executor.data_ref(), c.to_dict(), params,
                                                        start_epoch, report_seconds, self.pace, self._paused)
             self._executor.actors.append(self.actor)
             if self._stopped:

@@ -17,7 +17,7 @@ class ThreadExecutor:
         self._data = data
 
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
-              network: Network | None, start_epoch: int) -> Trainer:
+              network: Network | None, start_epoch: int, label: str = "") -> Trainer:
         return Trainer(config, self._data(), callback, report_seconds=report_seconds, network=network,
                        start_epoch=start_epoch)
 

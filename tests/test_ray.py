@@ -1,0 +1,30 @@
+"""Runs as Ray actors (app/server/executors/ray.py) on a real local Ray cluster of two nodes, started
+inside a network namespace of the test's own (tests/support/ray_cluster.py has the scenario: start,
+live frames, pause, step, resume, predict ?run=, save, stop; two runs on two nodes; ray.kill of an
+actor interrupts its run only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray", reason="ray is not installed: pip install -e '.[cluster]' (the optional extra)")
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_a_studio_on_a_two_node_ray_cluster(tmp_path: Path):
+    done = subprocess.run(["unshare", "-n", sys.executable, "-m", "tests.support.ray_cluster", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert done.returncode == 0, f"the cluster scenario failed:\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["first"] == "stopped" and summary["second"] == "interrupted"
+    assert len(summary["actor_parents"]) == 2 and "weights" in summary["live"]
+    assert summary["saved"] == "from-ray"
