@@ -24,7 +24,10 @@ from .runs import Run, RunManager, clean_metrics
 
 TICK = 0.05               # how often a feed looks for news
 METRICS_INTERVAL = 0.2    # at most 5 metrics messages a second per client
-WEIGHTS_INTERVAL = 0.4    # weights (and activations under them) 2.5 times a second
+WEIGHTS_INTERVAL = 0.4    # the first-layer weight maps 2.5 times a second (16 x 784 numbers each)
+# The network picture and the drawing's answer under it follow each new report of the weights (the
+# trainer reports about 10 times a second): small messages, one encode per run per tick.
+NETWORK_INTERVAL = 0.08
 log = logging.getLogger(__name__)
 ORDER = ("status", "studio", "metrics", "weights", "network", "activations", "error")
 
@@ -108,8 +111,8 @@ class Feed:
 
     async def _watch(self) -> None:
         run = self.run
-        status, metrics_of, weights_of = None, None, None
-        metrics_at = weights_at = 0.0
+        status, metrics_of, weights_of, network_of = None, None, None, None
+        metrics_at = weights_at = network_at = 0.0
         studio = self.runs.studio_version
         while self.clients:
             latest, now = run.latest, time.monotonic()
@@ -122,23 +125,28 @@ class Feed:
             if latest is not None and latest is not metrics_of and now - metrics_at >= METRICS_INTERVAL:
                 metrics_of, metrics_at = latest, now
                 self.broadcast("metrics", dumps({"type": "metrics", **clean_metrics(latest)}))
+            if latest is not None and latest is not network_of and now - network_at >= NETWORK_INTERVAL:
+                network_of, network_at = latest, now
+                self.send_network_and_activations(latest)
             if latest is not None and latest is not weights_of and now - weights_at >= WEIGHTS_INTERVAL:
                 weights_of, weights_at = latest, now
-                self.send_weights_and_activations(latest)
+                self.send_weights(latest)
             await asyncio.sleep(TICK)
 
-    def send_weights_and_activations(self, latest: Progress) -> None:
-        """Encode the weights once per neuron selection and every client's activations in one batch."""
+    def send_weights(self, latest: Progress) -> None:
+        """Encode the weight maps once per neuron selection."""
         net, encoded = latest.snapshot, {}
-        self.broadcast("network", dumps(network_message(net, latest.step)))
-        drawing: list[tuple[Client, np.ndarray]] = []
         for client in self.clients:
             neurons = client.neurons or default_neurons(net)
             if neurons not in encoded:
                 encoded[neurons] = weights_message(net, latest.step, neurons)
             client.outbox.put("weights", encoded[neurons])
-            if client.drawing is not None:
-                drawing.append((client, client.drawing))
+
+    def send_network_and_activations(self, latest: Progress) -> None:
+        """Encode the network picture once and every client's activations in one batch."""
+        net = latest.snapshot
+        self.broadcast("network", dumps(network_message(net, latest.step)))
+        drawing = [(client, client.drawing) for client in self.clients if client.drawing is not None]
         if drawing:
             payloads = activation_payloads(net, latest.step, np.stack([d for _, d in drawing]))
             for (client, _), message in zip(drawing, payloads, strict=True):
