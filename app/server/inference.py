@@ -27,7 +27,7 @@ def flat_note(out: np.ndarray) -> str | None:
     if not np.all(np.isfinite(out)):
         return "the network's outputs are not numbers (its weights overflow), so it names no digit"
     if float(out.max() - out.min()) < FLAT:
-        return (f"the network is untrained: its ten outputs are all {float(out.mean()):.2g} for this "
+        return (f"the network is untrained: its ten outputs are all about {float(out.mean()):.2f} for this "
                 "drawing, so it names no digit (train it, or pick another model)")
     return None
 
