@@ -124,9 +124,11 @@ def test_timeline_of_a_real_run(client):
     assert weights["neurons"] == [0, 1, 2, 3] and weights["model"]["kind"] == "run"
 
 
-def test_anonymous_timeline_readers_start_no_threads(client):
+def test_anonymous_timeline_readers_start_no_threads(client, monkeypatch):
     """Asking for the timelines of many active runs starts no thread, and keeps few recorders."""
     from app.server.api.routes.lesson_runs import MAX_RECORDERS
+
+    monkeypatch.setattr("app.server.api.routes.runs.MAX_QUEUED_RUNS", 12)   # more runs than recorders
 
     config = TrainConfig(epochs=50, train_subset=2000, validation_size=0, seed=9).to_dict()
     ids = [client.post("/api/runs", json={**config, "seed": 100 + k}).json()["id"] for k in range(12)]

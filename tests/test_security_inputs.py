@@ -19,7 +19,7 @@ AT_BOUNDS = [
     {"batch_size": 1, "train_subset": 10},
     {"batch_size": N_TRAIN, "train_subset": N_TRAIN, "validation_size": 0},
     {"epochs": 1}, {"epochs": MAX_EPOCHS}, {"seed": 0}, {"seed": 2**32 - 1},
-    {"train_subset": 1}, {"validation_size": 20_000, "train_subset": None},
+    {"train_subset": 1, "batch_size": 1}, {"validation_size": 20_000, "train_subset": None},
     {"augment": 0.0}, {"augment": 2.0}, {"average": 0.0}, {"average": MAX_AVERAGE},
     {"name": "x" * 80}, {"name": ""}, {"activation": "relu", "cost": "cross_entropy", "schedule": "cosine"},
     {"schedule": "linear", "label_mode": "shuffled"},
