@@ -14,7 +14,7 @@ MNIST) and drives Debian's chromium through Playwright:
   without pause) and while the run trains under a finished drawing: the picture's redraws per second,
   how many of them showed new activations (answers/s), and the main thread's busy fraction.
 Goals: live view (issue 4) >= 5 updates/s, <= 50% busy; network picture (issue 11) >= 10 redraws/s
-while drawing, <= 50% busy.
+while drawing, and at full pace under a held drawing, <= 50% busy.
 """
 
 from __future__ import annotations
@@ -295,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
     drawing = [d for name, d in diagram.items() if name.endswith("drawing")]
     ok = all(d["redraws_per_s"] >= 10 and d["main_thread_busy"] <= 0.5 for d in drawing)
     print(f"goal (network picture >= 10 redraws/s while drawing, <= 50% busy): {'met' if ok else 'NOT met'}")
+    held = diagram["full/training"]
+    ok = held["redraws_per_s"] >= 10 and held["main_thread_busy"] <= 0.5
+    print("goal (>= 10 redraws/s at full pace under a held drawing, <= 50% busy): "
+          f"{'met' if ok else 'NOT met'} (at slow motion the weights change once a second: "
+          "there the goal is answering the drawing)")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
