@@ -59,3 +59,22 @@ def test_a_trained_model_still_names_its_digit_with_no_note(client):
     r = client.post("/api/predict", json={"pixels": one_pixels()})
     assert r.status_code == 200, r.text
     assert r.json()["digit"] == 1 and r.json()["note"] is None, r.json()
+
+
+def test_the_live_channel_names_no_digit_for_a_network_that_learned_nothing(client):
+    """The live `activations` answer follows predict: all-alike outputs name no digit, with a note."""
+    run = finished(client, {**STUCK, "activation": "sigmoid", "cost": "quadratic"})
+    with client.websocket_connect(f"/api/runs/{run['id']}/live") as ws:
+        ws.send_json({"type": "draw", "pixels": np.ravel(one_pixels()).tolist()})
+        while (message := ws.receive_json())["type"] != "activations":
+            assert message["type"] != "error", message
+    assert message["digit"] is None and "untrained" in message["note"], message
+
+
+def test_the_lessons_runs_respect_the_queue_bound(client, monkeypatch):
+    """Starting a lesson's runs when the queue is full is a 429 with Retry-After, like POST /api/runs."""
+    monkeypatch.setattr("app.server.api.routes.runs.MAX_QUEUED_RUNS", 0)
+    r = client.post("/api/lessons/runs/many-valleys", params={"seeds": 2})
+    assert r.status_code == 429 and r.headers["retry-after"], r.text
+    assert "waiting for a training slot" in r.json()["detail"]
+    assert client.get("/api/lessons/runs/many-valleys", params={"seeds": 2}).json()["created"] == []

@@ -10,6 +10,8 @@ import numpy as np
 
 from app.nn.network import Network
 
+from .inference import flat_note
+
 MAX_NEURONS = 64
 
 
@@ -47,9 +49,13 @@ def activation_payloads(net: Network, step: int, drawings: np.ndarray) -> list[d
     """Return one `activations` message (as a dict) per row of drawings (k, 784), in one batch."""
     layers = net.forward(drawings)[1:]
     out = layers[-1]
-    return [{"type": "activations", "step": step, "digit": int(out[i].argmax()),
-             "layers": [np.round(a[i].astype(np.float64), 4).tolist() for a in layers], "input": None}
-            for i in range(len(drawings))]
+    messages = []
+    for i in range(len(drawings)):
+        note = flat_note(out[i])   # a network that learned nothing names no digit (not argmax's 0)
+        messages.append({"type": "activations", "step": step, "digit": None if note else int(out[i].argmax()),
+                         "layers": [np.round(a[i].astype(np.float64), 4).tolist() for a in layers],
+                         "input": None, **({"note": note} if note else {})})
+    return messages
 
 
 SHOWN = 16     # neurons per layer in the network picture; wider layers show their 16 strongest

@@ -21,6 +21,7 @@ from app.nn.network import Network
 from app.server.api.routes import lesson_mistakes
 from app.server.api.routes.lessons import TEACHER, Fresh, Model, Neurons, RunQ, lesson_network
 from app.server.api.routes.predict import ERRORS
+from app.server.api.routes.runs import queue_full
 from app.server.encode import weights_message
 from app.server.security import TEACHER_ERRORS
 
@@ -34,6 +35,10 @@ def ensure_runs(request: Request, configs: dict, lesson: str, create: bool) -> d
     started through the run manager (queue and bounds apply) when `create` and not there yet."""
     manager, runs, created = request.app.state.runs, {}, []
     with _create_lock:
+        if create:   # the queue's bound holds for the lessons' runs too (429 with Retry-After)
+            missing = sum(exp.find_existing(manager, c) is None for c in configs.values())
+            if missing:
+                queue_full(request, missing)
         for key, config in configs.items():
             if not create:
                 run = exp.find_existing(manager, config)
