@@ -4,8 +4,6 @@ and lesson 9's mistakes and confusion matrix (real MNIST, small saved networks).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -19,16 +17,9 @@ from app.server.runs import RunManager
 from app.server.settings import Settings
 from app.training.config import TrainConfig
 from app.training.modelfile import save_model
+from tests.support.wait import wait_until
 
 VIDEO = [784, 16, 16, 10]
-
-
-def wait_until(condition, deadline_s: float = 120.0) -> None:
-    """Poll for an event with a generous deadline (the test waits for the event, not for a time)."""
-    end = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < end, "the event did not happen within the deadline"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +46,7 @@ def test_the_watched_run_of_the_video_shape_is_the_default_and_a_wide_one_is_not
     video = manager.create(TrainConfig(epochs=1, train_subset=500, validation_size=0, seed=4))
     try:
         for run in (wide, video):
-            wait_until(lambda r=run: r.latest is not None)   # the run's first weights
+            wait_until(lambda r=run: r.latest is not None, timeout=120, what="the run's first weights")
         manager.watch(wide.id)
         assert client.get("/api/lessons/test-cost").json()["model"]["name"] == "default"
         manager.watch(video.id)

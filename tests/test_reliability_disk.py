@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import errno
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.studio import request, studio
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 TINY_RUN = {"hidden": [8], "epochs": 1, "train_subset": 200, "validation_size": 0, "batch_size": 50}
@@ -53,10 +53,8 @@ def fill(folder: Path) -> Path:
 def trained_run(url: str) -> str:
     status, _, run = request(f"{url}/api/runs", "POST", TINY_RUN)
     assert status == 201, run
-    deadline = time.monotonic() + 120
-    while request(f"{url}/api/runs/{run['id']}")[2]["status"] != "finished":
-        assert time.monotonic() < deadline, "the tiny run did not finish"
-        time.sleep(0.1)   # polling for the run to end
+    wait_until(lambda: request(f"{url}/api/runs/{run['id']}")[2]["status"], "finished".__eq__, timeout=120,
+               what="the tiny run to finish")
     return run["id"]
 
 
