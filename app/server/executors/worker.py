@@ -5,7 +5,11 @@ Messages are tuples over one duplex pipe between our own two processes. From the
 ("pause"|"resume"|"stop", job), ("pace", job, pace), ("steps", job, n) and ("exit",). To the server:
 ("progress", job, metrics, params), ("steps", job, fields), ("end", job, outcome, message).
 A listener thread applies controls while the main thread trains; a control for a job that is not
-the current one is ignored (it raced with that job's end). The worker writes no file.
+the current one is ignored (it raced with that job's end). Everything the worker says goes through
+one sender thread, in order, so training never waits for a busy server to read: when BACKLOG messages
+are already waiting, a plain report (not an epoch end, the final one or a log-spaced milestone) is
+dropped instead (a paused run's are always sent), as a reader that falls behind would skip it
+anyway. The worker writes no file.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from app.training.trainer import Diverged, Progress, StepRequest, Trainer
 
 from .shared import attach
 
+BACKLOG = 4
 STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
                "w1_after", "error")
 
@@ -44,13 +49,25 @@ class Job:
 class Worker:
     def __init__(self, conn: Connection, data: Mnist):
         self.conn, self.data = conn, data
-        self._send_lock = threading.Lock()
+        self.outbox: queue.Queue[tuple] = queue.Queue()
         self.jobs: queue.Queue[tuple | None] = queue.Queue()
         self.job: Job | None = None
+        self.dropped = 0
 
-    def send(self, message: tuple) -> None:
-        with self._send_lock:
-            self.conn.send(message)
+    def send(self, message: tuple, droppable: bool = False) -> None:
+        if droppable and self.outbox.qsize() >= BACKLOG:
+            self.dropped += 1
+            return
+        self.outbox.put(message)
+
+    def sender(self) -> None:
+        """Sender thread: the only writer of the pipe."""
+        while True:
+            message = self.outbox.get()
+            try:
+                self.conn.send(message)
+            except (OSError, ValueError):
+                os._exit(0)   # the server is gone
 
     def listen(self) -> None:
         """Listener thread: read the server's messages until it says exit (or its end of the pipe closes)."""
@@ -116,7 +133,9 @@ class Worker:
                 network = Network(config.sizes, config.activation, config.cost, params=np.asarray(params))
 
             def report(progress: Progress) -> None:
-                self.send(("progress", number, progress.metrics(), progress.snapshot.params))
+                # a paused run's reports (where it paused, what a step did) are few and awaited
+                keep = progress.epoch_end or progress.final or progress.milestone or job.paused
+                self.send(("progress", number, progress.metrics(), progress.snapshot.params), not keep)
 
             trainer = Trainer(config, self.data, report, report_seconds=report_seconds, network=network,
                               start_epoch=start_epoch)
@@ -145,6 +164,7 @@ def main(conn: Connection, spec: list[dict[str, Any]], checksums: dict[str, str]
     data, blocks = attach(spec, checksums)
     worker = Worker(conn, data)
     threading.Thread(target=worker.listen, name="worker-listen", daemon=True).start()
+    threading.Thread(target=worker.sender, name="worker-send", daemon=True).start()
     while (message := worker.jobs.get()) is not None:
         worker.train(message)
     del data
