@@ -190,9 +190,10 @@ class ModelRegistry:
             self._cache[(kind, name)] = (mtime, model)
         return model
 
-    def save(self, name: str, net: Network, meta: dict[str, Any]) -> LoadedModel:
+    def save(self, name: str, net: Network, meta: dict[str, Any], overwrite: bool = True) -> LoadedModel:
         """Write a run's network as a saved model (atomically) and return it.
-        Raises ValueError for a bad name or one that belongs to a shipped model."""
+        Raises ValueError for a bad name, one that belongs to a shipped model, or (overwrite=False) one
+        a saved model already has: the API asks the person before replacing a model."""
         if not valid_name(name):
             raise ValueError(f"{name!r} is not a valid model name ({NAME_RULE})")
         if (self.shipped_dir / f"{name}.npz").exists():
@@ -203,6 +204,9 @@ class ModelRegistry:
         path = self.saved_dir / f"{name}.npz"
         with self._write_lock:
             existed = path.exists()
+            if existed and not overwrite:
+                raise ValueError(f"a model named {name!r} is already saved; "
+                                 "save again with overwrite=true to replace it, or choose another name")
             try:
                 save_model(path, net, meta)
             except OSError as exc:
