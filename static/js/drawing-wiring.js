@@ -22,7 +22,7 @@ export function wireDrawing(app) {
   const predict = serial(async (target, pixels) => {
     const out = await api.predict(target, pixels);
     if (!state.pixels) return;                  // cleared while the request was out
-    const answer = { digit: out.digit, activations: out.activations };
+    const answer = { digit: out.digit, activations: out.activations, note: out.note };
     if (target.run !== undefined || roles().main === target.model) {
       ui.main.update(answer);
       ui.network.setActivations([...(out.hidden ?? []), out.activations]);
@@ -55,7 +55,7 @@ export function wireDrawing(app) {
   /** The live run's answer for this page's drawing (after each drawing and each weight update). */
   function onActivations(msg) {
     if (!state.pixels || !Array.isArray(msg.layers) || !msg.layers.length) return;
-    const answer = { digit: msg.digit, activations: msg.layers.at(-1) };
+    const answer = { digit: msg.digit, activations: msg.layers.at(-1), note: msg.note };
     if (roles().main === null) {
       if (state.replay) return;                 // the replayed snapshot answers (predict), not the live one
       ui.main.update(answer);

@@ -17,7 +17,7 @@ export class OutputBars {
     this.update = perFrame((data) => this.render(data));
   }
 
-  /** data: {digit, activations: [10]} or null (nothing drawn: empty digit, empty bars). */
+  /** data: {digit, activations: [10], note?} or null (nothing drawn: empty digit, empty bars). */
   render(data) {
     const acts = data?.activations ?? [];
     const digit = data && Number.isInteger(data.digit) ? data.digit : null;
@@ -28,6 +28,9 @@ export class OutputBars {
       row.value.textContent = data ? a.toFixed(2) : "";
       row.li.classList.toggle("win", d === digit);
     });
-    this.digitEl.textContent = digit === null ? "" : String(digit);
+    // A network that learned nothing names no digit (digit null, with a note): say so, not "0".
+    const note = data && digit === null ? data.note ?? "" : "";
+    this.digitEl.textContent = digit !== null ? String(digit) : note ? "?" : "";
+    this.digitEl.title = note;
   }
 }

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import shot
+from tests.browser.test_page import ONE, draw
 from tests.browser.test_watch import api, open_studio
 from tests.support.server import running_server
 from tests.support.wait import wait_until
@@ -133,3 +134,18 @@ def test_a_refused_action_is_said_beside_its_button(server: str, page: Page) -> 
     assert "Hidden layers" in (page.text_content("#form-message") or "")
     assert gap(page, "#run-form button[type=submit]", "#form-message") <= 40
     assert page.text_content("#run-message") == "", "one message at a time, beside its button"
+
+
+def test_a_network_that_learned_nothing_answers_a_question_mark_not_zero(server: str, page: Page) -> None:
+    """At the largest learning rate the video's network saturates: its ten outputs are all alike. The
+    page then shows no digit ("?", with the server's plain-words note), never argmax's 0."""
+    stuck = {"learning_rate": 100.0, "epochs": 1, "train_subset": 20_000, "validation_size": 0,
+             "pace": "full", "name": "stuck", "watch": False}
+    run = api(f"{server}/api/runs", "POST", stuck)
+    wait_until(lambda: api(f"{server}/api/runs/{run['id']}")["status"], "finished".__eq__, timeout=120,
+               what="the stuck run to end")
+    open_studio(page, server, f"?run={run['id']}")
+    draw(page, ONE)
+    page.wait_for_function("document.querySelector('#predicted-digit').textContent === '?'", timeout=20_000)
+    assert "untrained" in (page.get_attribute("#predicted-digit", "title") or "")
+    assert page.locator("#output-bars li.win").count() == 0, "no bar wins"
