@@ -3,7 +3,7 @@
 
     python bench/bench_decode_load.py [--posters 4] [--samples 200]
 
-The goal (issue "Reliability, round 2"): health p99 under 100 ms while four clients post it. The
+The goal: health p99 under 100 ms while four clients post it. The
 tests check the mechanism (decoding leaves the event loop free) without timing anything; this
 prints the figures, which belong in docs/performance.md with their date.
 """

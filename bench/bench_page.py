@@ -13,7 +13,7 @@ MNIST) and drives Debian's chromium through Playwright:
   mini-batch a second) and at full speed, both while a person keeps drawing (the mouse traces digits
   without pause) and while the run trains under a finished drawing: the picture's redraws per second,
   how many of them showed new activations (answers/s), and the main thread's busy fraction.
-Goals: live view (issue 4) >= 5 updates/s, <= 50% busy; network picture (issue 11) >= 10 redraws/s
+Goals: live view >= 5 updates/s, <= 50% busy; network picture >= 10 redraws/s
 while drawing, and at full pace under a held drawing, <= 50% busy.
 """
 

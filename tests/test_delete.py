@@ -1,4 +1,4 @@
-"""Deleting runs and saved models (issue 6, "who may do what"): gone for good, also after a restart;
+"""Deleting runs and saved models (docs/api.md, "who may do what"): gone for good, also after a restart;
 models saved from a deleted run stay; active runs and shipped models are refused; names are checked;
 the teacher token guards both; a prediction racing a delete gets an answer or a 404, never a 500."""
 

@@ -1,4 +1,4 @@
-"""Faults inside runs (issue 6): divergence and exceptions end that run only, with a status and a
+"""Faults inside runs: divergence and exceptions end that run only, with a status and a
 message; nothing NaN is ever served; the last good weights are kept; the server and other runs go on."""
 
 from __future__ import annotations

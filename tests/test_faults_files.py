@@ -1,4 +1,4 @@
-"""Faults on disk (issue 6): corrupt checkpoints, model files and databases are reported and skipped
+"""Faults on disk: corrupt checkpoints, model files and databases are reported and skipped
 while the server starts; a model save killed with SIGKILL leaves the old model or the new one, whole."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Persistence (issue 6): a real server killed with SIGKILL mid-training comes back with every run, its
+"""Persistence: a real server killed with SIGKILL mid-training comes back with every run, its
 history, its checkpoint and every saved model; interrupted runs resume from their last checkpoint."""
 
 from __future__ import annotations

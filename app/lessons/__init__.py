@@ -1,4 +1,4 @@
-"""The maths behind the lessons (issue 5): NumPy only, no I/O and no web.
+"""The maths behind the lessons: NumPy only, no I/O and no web.
 
 landscape: 1-D and 2-D functions with several valleys, their slopes, and gradient descent on them.
 example: one example's cost digit by digit, and the gradient of that cost for every weight.

@@ -230,7 +230,7 @@ def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: 
             pg.wait_for_function("document.body.dataset.live === 'open'", timeout=20_000)
             assert pg.is_hidden("#live-banner")
             # The status line speaks of the new server's run: r1 was interrupted by the kill and is kept
-            # (issue 6), so the default run of the new start is r2.
+            # (ids are never reused), so the default run of the new start is r2.
             pg.wait_for_function("document.querySelector('#run-status .part')?.textContent.includes('r2')",
                                  timeout=10_000)
             context.close()   # before the server stops, so it need not wait for the socket to close

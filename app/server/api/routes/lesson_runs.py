@@ -1,4 +1,4 @@
-"""The lessons' runs and replays (issue 5, lessons 6, 7 and 8): experiments started through the run
+"""The lessons' runs and replays (lessons 6, 7 and 8): experiments started through the run
 manager (created once, then reused), the first-layer maps of any network, and a run's timeline.
 
 The pages and the single-network lessons (1 to 5) are in lessons.py, which this file shares

@@ -1,4 +1,4 @@
-"""The lessons (issue 5): pages under /lessons and the JSON of lessons 1 to 5 under /api/lessons
+"""The lessons: pages under /lessons and the JSON of lessons 1 to 5 under /api/lessons
 (lesson_runs.py has the runs and replays of lessons 6 to 8).
 
 Every number comes from app.lessons (the maths) or the studio's own network, registry and run
