@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-runs", type=int, default=2, help="runs that may train at once (default 2)")
     p.add_argument("--executor", choices=["process", "thread"], default=None,
                    help="where runs train: process (worker processes, one per run, MNIST shared) or thread "
-                        "(inside the server process); default $DIGIT_STUDIO_EXECUTOR or the built-in default")
+                        "(inside the server process); default $DIGIT_STUDIO_EXECUTOR, else process")
     p.add_argument("--ray", dest="ray_address", default=None, metavar="ADDRESS",
                    help="train each run as an actor on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; "
                         "default $DIGIT_STUDIO_RAY); needs the extra: pip install -e '.[cluster]'")

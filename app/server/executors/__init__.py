@@ -27,7 +27,7 @@ from app.training.mnist import Mnist
 from app.training.trainer import Progress, StepRequest
 
 EXECUTORS = ("process", "thread", "ray")
-DEFAULT_EXECUTOR = "thread"
+DEFAULT_EXECUTOR = "process"
 
 
 def default_executor() -> str:

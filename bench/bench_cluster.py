@@ -1,0 +1,103 @@
+"""Runs per minute on a Ray cluster of 1 and 2 nodes (one CPU each), against the local process executor.
+
+    python bench/bench_cluster.py [--runs 6] [--epochs 1]
+
+Re-runs itself inside a network namespace of its own (`unshare -n`, needs root or user namespaces):
+only loopback exists there, so Ray's traffic cannot leave the machine. It makes a Ray token
+(RAY_AUTH_MODE=token, HOME in a temporary folder), starts a head with one CPU, and times --runs runs of
+the video's network (--epochs each, full training set) through a RunManager on the Ray executor; then
+adds a second node (one CPU) and times them again; then the same runs through the local process
+executor with one worker (no Ray). Reported: runs per minute, and seconds per run beyond the process
+executor's (the overhead of an actor: its start, MNIST from the object store, reports through Ray).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.server.runs import RunManager  # noqa: E402
+from app.training.config import TrainConfig  # noqa: E402
+
+ADDRESS = "127.0.0.1:8791"
+
+
+def timed(manager: RunManager, runs: int, epochs: int) -> float:
+    """Return the seconds `runs` runs took, from the first create to the last finish."""
+    start = time.monotonic()
+    made = [manager.create(TrainConfig(epochs=epochs)) for _ in range(runs)]
+    deadline = start + 1800
+    while any(r.status in ("queued", "running") for r in made):
+        if time.monotonic() > deadline:
+            raise SystemExit("runs did not finish within 30 minutes")
+        time.sleep(0.2)
+    bad = [(r.id, r.status, r.error) for r in made if r.status != "finished"]
+    if bad:
+        raise SystemExit(f"runs did not finish: {bad}")
+    return time.monotonic() - start
+
+
+def ray_cli(*args: str) -> None:
+    subprocess.run(["ray", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                   timeout=300)
+
+
+def inside(args: argparse.Namespace) -> dict:
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    home = tempfile.mkdtemp(prefix="digit-studio-ray-")
+    os.environ.update(HOME=home, RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
+    ray_cli("get-auth-token", "--generate")
+    common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--object-store-memory", str(400 * 2**20)]
+    report: dict = {"runs": args.runs, "epochs": args.epochs}
+    try:
+        ray_cli("start", "--head", "--port", ADDRESS.split(":")[1], "--include-dashboard=false",
+                "--disable-usage-stats", *common)
+        for nodes in (1, 2):
+            if nodes == 2:
+                ray_cli("start", "--address", ADDRESS, *common)
+            manager = RunManager(nodes, executor="ray", ray_address=ADDRESS)
+            timed(manager, 1, args.epochs)   # warm-up: MNIST into the object store, a first actor
+            seconds = timed(manager, args.runs, args.epochs)
+            report[f"ray_{nodes}_node_runs_per_min"] = round(args.runs / seconds * 60, 1)
+            report[f"ray_{nodes}_node_s_per_run"] = round(seconds / args.runs * nodes, 2)
+            manager.shutdown()
+    finally:
+        subprocess.run(["ray", "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                       timeout=120)
+    manager = RunManager(1, executor="process")
+    timed(manager, 1, args.epochs)
+    seconds = timed(manager, args.runs, args.epochs)
+    manager.shutdown()
+    report["process_1_worker_runs_per_min"] = round(args.runs / seconds * 60, 1)
+    report["process_s_per_run"] = round(seconds / args.runs, 2)
+    report["ray_overhead_s_per_run"] = round(report["ray_1_node_s_per_run"] - report["process_s_per_run"], 2)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not (1 <= args.runs <= 50 and 1 <= args.epochs <= 30):
+        parser.error("bounded: --runs 1..50, --epochs 1..30")
+    if args.inside:
+        print(json.dumps(inside(args), indent=2))
+        return
+    cmd = ["unshare", "-n", sys.executable, __file__, "--inside", "--runs", str(args.runs),
+           "--epochs", str(args.epochs)]
+    raise SystemExit(subprocess.run(cmd, timeout=3600).returncode)
+
+
+if __name__ == "__main__":
+    main()
