@@ -198,7 +198,9 @@ class ProcessTraining:
         request = StepRequest(steps)
         with self._lock:
             if not self._paused or self._stopped or self.worker is None:
-                request.error = "pause the run first: only a paused run takes single steps"
+                request.error = ("the run has not started training yet; try again shortly"
+                                 if self.worker is None and self._paused and not self._stopped
+                                 else "pause the run first: only a paused run takes single steps")
                 request.done.set()
                 return request
             self._steps = request
