@@ -20,8 +20,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_studio_on_a_two_node_ray_cluster(tmp_path: Path):
-    done = subprocess.run(["unshare", "-n", sys.executable, "-m", "tests.support.ray_cluster", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=900,
+    # A network namespace of its own (a user namespace too, so no root is needed): only loopback.
+    command = ["unshare", "--map-root-user", "--net", sys.executable, "-m", "tests.support.ray_cluster"]
+    done = subprocess.run([*command, str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=900,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert done.returncode == 0, f"the cluster scenario failed:\n{done.stdout[-4000:]}\n{done.stderr[-6000:]}"
     summary = json.loads(done.stdout.strip().splitlines()[-1])

@@ -104,7 +104,7 @@ class RunActor:
             return {"error": "the run has not started training yet; try again shortly", "taken": 0}
         request = trainer.request_steps(n)
         request.done.wait()
-        return {k: getattr(request, k) for k in STEP_FIELDS}
+        return {**{k: getattr(request, k) for k in STEP_FIELDS}, "step": trainer.step}
 
     def pid(self) -> int:
         import os
@@ -162,6 +162,7 @@ class RayTraining:
         self.step = 0
         self.outcome: str | None = None
         self._lock = threading.Lock()
+        self._published = threading.Condition()   # a step's answer waits for its report to be published
 
     @property
     def paused(self) -> bool:
@@ -202,8 +203,14 @@ class RayTraining:
 
         def wait() -> None:
             try:
-                for key, value in self._executor._ray.get(ref).items():
+                answer = self._executor._ray.get(ref)
+                step = answer.pop("step")
+                for key, value in answer.items():
                     setattr(request, key, value)
+                # Reports come by another road (poll): answer once the step's own is published.
+                with self._published:
+                    self._published.wait_for(lambda: self.step >= step or self.outcome is not None
+                                             or self.actor is None, timeout=30)
             except Exception as exc:   # the actor died meanwhile
                 request.error = f"the run's actor ended: {type(exc).__name__}"
             request.done.set()
@@ -232,8 +239,10 @@ class RayTraining:
                     if message[0] == "progress":
                         snapshot = Network(c.sizes, c.activation, c.cost, params=message[2])
                         progress = Progress(snapshot=snapshot, **message[1])
-                        self.step = progress.step
                         self.callback(progress)
+                        with self._published:
+                            self.step = progress.step
+                            self._published.notify_all()
                     else:
                         self.outcome = message[1]
                         if self.outcome == "diverged":
@@ -244,6 +253,8 @@ class RayTraining:
         finally:
             with self._lock:
                 actor, self.actor = self.actor, None
+            with self._published:   # a step still waiting for its report hears the end
+                self._published.notify_all()
             if actor in self._executor.actors:
                 self._executor.actors.remove(actor)
             ray.kill(actor)
