@@ -216,10 +216,14 @@ def _closure(names: set[str]) -> set[str]:
     return seen
 
 
-def _third_party_imports(folder: Path) -> set[str]:
+def _third_party_imports(folder: Path, skip: tuple[str, ...] = ()) -> set[str]:
+    """Return the top-level third-party modules that the .py files under `folder` import (files whose
+    path relative to `folder` is in `skip` are left out)."""
     stdlib = set(sys.stdlib_module_names) | {"app"}
     found: set[str] = set()
     for path in folder.rglob("*.py"):
+        if path.relative_to(folder).as_posix() in skip:
+            continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
@@ -228,16 +232,30 @@ def _third_party_imports(folder: Path) -> set[str]:
     return found - stdlib
 
 
+# The one module that may use the optional `cluster` extra (Ray); it imports it only when asked to run
+# on a cluster, and the default install never loads it.
+CLUSTER_ONLY = ("server/executors/ray.py",)
+
+
 def test_every_import_in_app_comes_from_a_declared_runtime_dependency():
     declared = {_req_name(r) for r in _pyproject()["project"]["dependencies"]}
     provided = _closure(declared)
     owners = metadata.packages_distributions()
     undeclared = {}
-    for module in sorted(_third_party_imports(REPO / "app")):
+    for module in sorted(_third_party_imports(REPO / "app", skip=CLUSTER_ONLY)):
         dists = {_req_name(d) for d in owners.get(module, [module])}
         if not dists & provided:
             undeclared[module] = sorted(dists)
     assert not undeclared, f"app/ imports modules no runtime dependency provides: {undeclared}"
+
+
+def test_only_the_cluster_executor_imports_the_cluster_extra_and_only_when_asked():
+    extra = {_req_name(r) for r in _pyproject()["project"]["optional-dependencies"]["cluster"]}
+    assert extra == {"ray"}
+    assert "ray" in _third_party_imports(REPO / "app" / "server" / "executors")
+    source = (REPO / "app" / CLUSTER_ONLY[0]).read_text()
+    top_level = [line for line in source.splitlines() if line.startswith(("import ray", "from ray"))]
+    assert not top_level, "ray is imported at module level: the default install would need it"
 
 
 def test_console_script_is_installed_and_lists_its_commands():
