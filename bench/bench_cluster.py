@@ -2,7 +2,7 @@
 
     python bench/bench_cluster.py [--runs 6] [--epochs 1]
 
-Re-runs itself inside a network namespace of its own (`unshare -n`, needs root or user namespaces):
+Re-runs itself inside a network namespace of its own (`unshare --map-root-user --net`):
 only loopback exists there, so Ray's traffic cannot leave the machine. It makes a Ray token
 (RAY_AUTH_MODE=token, HOME in a temporary folder), starts a head with one CPU, and times --runs runs of
 the video's network (--epochs each, full training set) through a RunManager on the Ray executor; then
@@ -94,8 +94,8 @@ def main() -> None:
     if args.inside:
         print(json.dumps(inside(args), indent=2))
         return
-    cmd = ["unshare", "-n", sys.executable, __file__, "--inside", "--runs", str(args.runs),
-           "--epochs", str(args.epochs)]
+    cmd = ["unshare", "--map-root-user", "--net", sys.executable, __file__, "--inside",
+           "--runs", str(args.runs), "--epochs", str(args.epochs)]
     raise SystemExit(subprocess.run(cmd, timeout=3600).returncode)
 
 
