@@ -23,7 +23,7 @@ SERVE_ARGS ?=
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export VIRTUAL_ENV := $(abspath $(VENV))
 
-.PHONY: install install-run run test test-python test-js lint bench models screenshot lock clean
+.PHONY: install install-run install-cluster run test test-python test-js lint bench models screenshot lock clean
 
 $(PY):
 	bash scripts/ensure-venv.sh $(PYTHON) $(VENV)
@@ -37,6 +37,14 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(PY)
 	@touch $@ $(RUN_STAMP)
 
 install-run: $(RUN_STAMP)
+
+# The optional `cluster` extra (Ray) for `serve --ray` and tests/test_ray.py; CI installs it too.
+CLUSTER_STAMP := $(VENV)/.installed-cluster
+$(CLUSTER_STAMP): pyproject.toml $(CONSTRAINTS) $(STAMP)
+	$(PIP_INSTALL) -e '.[test,cluster]'
+	@touch $@
+
+install-cluster: $(CLUSTER_STAMP)
 
 install: $(STAMP)
 
