@@ -50,12 +50,13 @@ def parameter_gradient(net: Network, image: np.ndarray, label: int) -> Network:
     hold the gradient). C is the network's own cost for this one example, not averaged or halved.
     Computed on a float64 copy, so a shared snapshot's buffers are never touched."""
     work = net.astype(np.float64)
-    x_aug = work.input_batch(np.asarray(image, np.float64).reshape(1, -1))   # (1, 785)
+    x = np.asarray(image, np.float64).reshape(1, -1)                        # (1, 784)
     y = one_hot(np.array([label]), net.sizes[-1], np.float64)
-    grad = np.zeros_like(work.params)
-    work.gradient(x_aug, y, grad)
-    grad *= work.cost.gradient_scale   # Network.gradient leaves this factor to the optimiser
-    return Network(net.sizes, net.activation.name, net.cost.name, dtype=np.float64, params=grad)
+    nabla_W, nabla_b = work.backprop(x, y)
+    grad = Network(net.sizes, net.activation.name, net.cost.name, dtype=np.float64)
+    for layer in range(grad.n_layers):
+        grad.W[layer][...], grad.b[layer][...] = nabla_W[layer], nabla_b[layer]
+    return grad
 
 
 @dataclass(frozen=True)

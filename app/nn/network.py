@@ -147,19 +147,6 @@ class Network:
         """Return x_aug in this network's dtype if input_batch() made it; else raise ValueError."""
         return fast.check_input(self, x_aug)
 
-    def gradient(self, x_aug: np.ndarray, y: np.ndarray, grad: np.ndarray, scale: float = 1.0) -> np.ndarray:
-        """Write backprop()'s gradient into `grad` (shaped like params), divided by cost.gradient_scale
-        and times `scale`, for inputs made by input_batch(); return the outputs (m, sizes[-1]).
-        (The fast step's form, kept for app/lessons/example.py: new code calls backprop().)"""
-        x_aug = self.check_input(x_aug)
-        x = x_aug[:, :-1] / x_aug[0, -1]        # undo input_batch's scale, a power of 2: exact
-        nabla_W, nabla_b = self.backprop(x, y)
-        factor = scale / self.cost.gradient_scale
-        ends = np.cumsum([wb.size for wb in self.Wb])[:-1]
-        for block, wb, nw, nb in zip(np.split(grad, ends), self.Wb, nabla_W, nabla_b, strict=True):
-            block.reshape(wb.shape)[:, :-1], block.reshape(wb.shape)[:, -1] = factor * nw, factor * nb
-        return self.feedforward(x)
-
 
 def one_hot(labels: np.ndarray, n: int = 10, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
     """Return the desired outputs (len(labels), n): row i is 1 at labels[i] and 0 elsewhere."""
