@@ -4,7 +4,7 @@
                                [--max-requests 200000] [--executor process|thread] [--pin]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
-(500 epochs: it outlasts us). First the run trains alone (the baseline speed); then for --duration
+(1,000 epochs, the most allowed: at full speed in a worker that is about 4-5 minutes). First the run trains alone (the baseline speed); then for --duration
 seconds, --predictors loops POST /api/predict as fast as answers come, while --clients WebSocket
 clients connect to the run's live stream, draw a random stroke every 0.5-2 s, and leave after a random
 2-20 s (a new one takes the place of each that leaves). Then everyone leaves and the run trains alone
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.server import running_server  # noqa: E402
 
-RUN = {"hidden": [16, 16], "epochs": 500, "name": "load"}
+RUN = {"hidden": [16, 16], "epochs": 1000, "name": "load"}   # the most allowed: it must outlast the rounds
 
 
 def server_pid(port: int) -> int:
