@@ -4,15 +4,15 @@
                                [--max-requests 200000] [--executor process|thread] [--pin]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
-(1,000 epochs, the most allowed: at full speed in a worker that is about 4-5 minutes). First the run trains alone (the baseline speed); then for --duration
-seconds, --predictors loops POST /api/predict as fast as answers come, while --clients WebSocket
-clients connect to the run's live stream, draw a random stroke every 0.5-2 s, and leave after a random
-2-20 s (a new one takes the place of each that leaves). Then everyone leaves and the run trains alone
-again; this is repeated --rounds times. Reported for each round: predict requests/s, p50/p99 latency,
-errors of every kind, live connections and messages, training speed during/after, and the server's RSS
-(VmRSS from /proc) at its peak and once everyone left. Memory that grows from one round's end to the
-next is a leak; what the first round adds is warm-up (models loaded, allocator arenas).
-Bounded in time (--duration, --rounds) and count (--max-requests, --clients).
+(1,000 epochs, the most allowed, so that it outlasts the rounds). First the run trains alone (the
+baseline speed); then for --duration seconds, --predictors loops POST /api/predict as fast as answers
+come, while --clients WebSocket clients connect to the run's live stream, draw a random stroke every
+0.5-2 s, and leave after a random 2-20 s (a new one takes the place of each that leaves). Then everyone
+leaves and the run trains alone again; this is repeated --rounds times. Reported for each round: predict
+requests/s, p50/p99 latency, errors of every kind, live connections and messages, training speed
+during/after, and the server's RSS (VmRSS from /proc) at its peak and once everyone left. Memory that
+grows from one round's end to the next is a leak; what the first round adds is warm-up (models loaded,
+allocator arenas). Bounded in time (--duration, --rounds) and count (--max-requests, --clients).
 
 --executor chooses where the run trains (the server's default if not given). --pin (process executor,
 two or more cores): the worker process on core 1, the server and this load generator on core 0
