@@ -16,26 +16,11 @@ if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    SUDO=(sudo -n)
-else
-    echo "make test needs these Debian packages, which are missing: ${missing[*]}" >&2
-    echo "install them, then run make test again:" >&2
-    echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "missing: ${missing[*]}, and this is not a Debian-like system (no apt-get);" >&2
-    echo "install Chromium at $CHROMIUM and Node.js >= 20 with your package manager." >&2
-    exit 1
-fi
-
-echo "+ apt-get update"
-"${SUDO[@]}" apt-get update
-echo "+ apt-get install -y --no-install-recommends ${missing[*]}"
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+# shellcheck source=scripts/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install "make test needs these Debian packages, which are missing: ${missing[*]}
+install them, then run make test again:" \
+    "install Chromium at $CHROMIUM and Node.js >= 20 with your package manager." "${missing[@]}" || exit 1
 if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1; then
     echo "apt-get finished, but $CHROMIUM or node is still missing: install them by hand" >&2
     exit 1

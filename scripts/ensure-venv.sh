@@ -38,22 +38,11 @@ if [ "$(readlink -f "$(command -v "$PYTHON")")" = "$(readlink -f /usr/bin/python
 fi
 
 if ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        SUDO=()
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        SUDO=(sudo -n)
-    else
-        echo "$PYTHON cannot make a virtualenv: its venv module is missing. Install it, then run make again:" >&2
-        echo "    sudo apt-get update && sudo apt-get install -y $package" >&2
-        exit 1
-    fi
-    if ! command -v apt-get >/dev/null 2>&1; then
-        echo "$PYTHON has no venv module (ensurepip); install it with your package manager, then run make again" >&2
-        exit 1
-    fi
-    echo "+ apt-get update && apt-get install -y --no-install-recommends $package"
-    "${SUDO[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y --no-install-recommends "$package"
+    # shellcheck source=scripts/apt-install.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+    apt_install "$PYTHON cannot make a virtualenv: its venv module is missing. Install it, then run make again:" \
+        "install $PYTHON's venv module (ensurepip) with your package manager, then run make again" \
+        "$package" || exit 1
 fi
 
 echo "+ $PYTHON -m venv $VENV"
