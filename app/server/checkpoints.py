@@ -1,5 +1,6 @@
 """Run checkpoints: <state_dir>/checkpoints/<run id>.npz, the weights of a run's latest report plus that
-report's metrics, written atomically (app.training.modelfile.save_model: temporary file, fsync, rename).
+report's metrics, written atomically (app.training.modelfile.save_model, through app.atomicfile:
+temporary file, fsync, rename).
 
 A checkpoint is written at each epoch end, on pause, and when a run ends (finished, stopped, diverged,
 failed): after a crash the run resumes from it, and after any restart its weights are there again for
@@ -15,22 +16,12 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from app.atomicfile import remove_stale_temporaries
 from app.training.modelfile import ModelFileError, load_model, save_model
 from app.training.trainer import Progress
 
 log = logging.getLogger(__name__)
 PROGRESS_FIELDS = {f.name for f in fields(Progress)} - {"snapshot"}
-
-
-def remove_stale_temporaries(folder: Path) -> None:
-    """Delete the temporary files a killed writer leaves (save_model's `.<name>.*.tmp`); the file they
-    were meant to replace is intact, by construction."""
-    for tmp in folder.glob(".*.tmp"):
-        log.warning("removing %s, left by a write that was interrupted", tmp)
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError as exc:   # a read-only folder: harmless, it is swept at a later start
-            log.warning("could not remove %s (%s)", tmp, exc)
 
 
 class Checkpoints:

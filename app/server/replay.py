@@ -12,8 +12,6 @@ written atomically, so an ended run can be replayed after a restart.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from app.atomicfile import atomic_write
 from app.nn.network import Network
 from app.training.trainer import Progress
 
@@ -107,16 +106,9 @@ class Replay:
                   "indices": [s.index for s in snapshots], "meta": [s.meta for s in snapshots],
                   "next_index": self._next_index, "extra": extra or {}}
         params = np.stack([s.net.params.astype(np.float32) for s in snapshots])
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, params=params, header=np.array(json.dumps(header)))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # private: mkstemp's 0600, the mode replay files have always had
+        atomic_write(path, lambda f: np.savez(f, params=params, header=np.array(json.dumps(header))),
+                     private=True)
 
     def load(self, path: Path) -> dict[str, Any]:
         """Read snapshots saved by save() (no pickle) and return its `extra`; raise ValueError if the

@@ -1,14 +1,13 @@
 """Model files: one .npz holding the parameters and a JSON metadata record, never pickled.
 
-Written atomically (a temporary file in the same folder, then rename), so a crash mid-write can never
-leave a half-written model where a good one was.
+Written atomically (app.atomicfile: a temporary file in the same folder, then rename), so a crash
+mid-write can never leave a half-written model where a good one was.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from app.atomicfile import atomic_write
 from app.nn.network import Network
 
 FORMAT = "digit-studio-model/1"
 INPUTS, OUTPUTS = 784, 10     # a 28x28 image in, one output per digit out: what predict and lessons need
 MAX_LAYER = 4096              # wider than any config allows (1024), far below what would exhaust memory
 
-
-def _read_umask() -> int:
-    # The only way to read the umask is to set it; do it once at import, before server threads start.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
 # Bounds on what we read: the largest network the config allows (784-1024x4-10) is ~4M parameters.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024
@@ -48,18 +39,8 @@ def save_model(path: str | os.PathLike[str], net: Network, meta: dict[str, Any],
     record = {**meta, "format": FORMAT, "sizes": net.sizes, "activation": net.activation.name,
               "cost": net.cost.name, "stored_dtype": np.dtype(dtype).name}
     meta_bytes = np.frombuffer(json.dumps(record, indent=1).encode(), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp creates the file 0600; a model is ordinary data, so give it the usual umask mode.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, params=net.params.astype(dtype), meta=meta_bytes)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # A model is ordinary data: the file gets the usual umask mode (not private).
+    atomic_write(path, lambda f: np.savez_compressed(f, params=net.params.astype(dtype), meta=meta_bytes))
     return path
 
 
