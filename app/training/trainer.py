@@ -10,15 +10,17 @@ Reports come about every `report_seconds` and also at log-spaced numbers of exam
 each time it grew by 8%), each with the probe's cost and accuracy, so a chart of the first seconds,
 when learning is fastest, has points enough whatever the pace. At a pace other than "full" the loop
 sleeps between steps on an event that pause, stop and a pace change set; at "full" it never sleeps.
+
+The controls are in app.training.controls, the pace's arithmetic in app.training.pace and the reports'
+types in app.training.progress; what callers import from them is imported here too, where they have
+always found it.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,8 +28,11 @@ from app.nn.network import Network, one_hot
 from app.nn.optim import SGD, scheduled_rate
 
 from .config import TrainConfig
+from .controls import Controls, StepRequest
 from .epochs import EVAL_SAMPLE, PROBE_SIZE, EpochFeeder, Prepared, prepare, probe_set  # noqa: F401 (API)
 from .mnist import Mnist
+from .pace import CLASSROOM_GROWTH, CLASSROOM_START, PACE_CATCH_UP, classroom_rate  # noqa: F401 (API)
+from .progress import EVALUATED, Diverged, Progress, evaluation
 
 # Steps in a run of steps between two looks at the clock and the controls; the mini-batch cost is
 # sampled on each run's first step. A sample is a cost computed over the step's outputs, work a small
@@ -36,70 +41,12 @@ from .mnist import Mnist
 COST_SAMPLE_EVERY = 25
 COST_EMA = 0.25           # weight of each new sample: about the smoothing of 0.1 every 10 steps
 MILESTONE_GROWTH = 1.08   # a report each time examples_seen grows by 8%: ~30 per tenfold
-# The classroom pace: examples per second = CLASSROOM_START + CLASSROOM_GROWTH * examples seen, so
-# examples seen = 100 (e^(CLASSROOM_GROWTH t) - 1): it starts at 1.6 mini-batches a second (every step
-# visible) and each tenfold from 100 on gets about the same screen time, ln(10) / CLASSROOM_GROWTH
-# seconds (docs/performance.md has the measured climb).
-CLASSROOM_START, CLASSROOM_GROWTH = 16.0, 0.16
-PACE_CATCH_UP = 0.5       # seconds of steps a paced run may take in a burst after falling behind
 
 
-class Diverged(Exception):  # noqa: N818 (the name reads as what happened; part of the API)
-    """The cost became NaN or infinite: the learning rate is too large for this network."""
+class Trainer(Controls):
+    """A run: its controls (pause, resume, stop, pace, single steps; app.training.controls), the loop
+    that trains, and the reports it makes."""
 
-
-@dataclass(frozen=True)
-class Progress:
-    """One report: where training is, how it is doing, and a snapshot of the weights."""
-
-    step: int
-    epoch: float                    # fractional: 2.5 = half-way through the third epoch
-    examples_seen: int
-    batch_cost: float               # smoothed (EMA) mini-batch cost
-    learning_rate: float
-    examples_per_second: float
-    train_seconds: float            # time spent training, pauses excluded
-    snapshot: Network
-    test_cost: float | None = None
-    test_accuracy: float | None = None
-    val_cost: float | None = None
-    val_accuracy: float | None = None
-    train_cost: float | None = None      # on a fixed sample of the training set, with its labels
-    train_accuracy: float | None = None
-    probe_cost: float | None = None      # on the fixed PROBE_SIZE test images, fresh at every report
-    probe_accuracy: float | None = None
-    probe_size: int = PROBE_SIZE
-    milestone: bool = False         # made at a log-spaced examples_seen (history keeps these)
-    evaluated: bool = False         # True when this report carries fresh evaluation figures
-    epoch_end: bool = False
-    final: bool = False
-
-    def metrics(self) -> dict:
-        """Return the report as plain numbers (no snapshot)."""
-        return {k: v for k, v in self.__dict__.items() if k != "snapshot"}
-
-
-def classroom_rate(examples_seen: int) -> float:
-    """Return the classroom pace's examples per second after `examples_seen` examples."""
-    return CLASSROOM_START + CLASSROOM_GROWTH * examples_seen
-
-
-@dataclass
-class StepRequest:
-    """N mini-batches asked of a paused run, and what they did (filled in by the training thread)."""
-
-    steps: int
-    done: threading.Event = field(default_factory=threading.Event)
-    taken: int = 0
-    examples_seen_before: int = 0
-    batch_cost_before: float = math.nan
-    batch_cost_after: float = math.nan
-    w1_before: np.ndarray | None = None   # the first layer's weights as trained (not averaged)
-    w1_after: np.ndarray | None = None
-    error: str | None = None
-
-
-class Trainer:
     def __init__(self, config: TrainConfig, data: Mnist, callback: Callable[[Progress], None] | None = None,
                  report_seconds: float = 0.1, eval_seconds: float = 1.0, network: Network | None = None,
                  start_epoch: int = 0):
@@ -107,6 +54,7 @@ class Trainer:
         with test/validation figures about every `eval_seconds` and at the end of each epoch.
         Pass `network` (and `start_epoch`) to continue training an existing network."""
         self.config = config.validate()
+        super().__init__(config.pace)
         self.data = prepare(config, data)
         if len(self.data.train_labels) < config.batch_size:
             raise ValueError(f"batch size {config.batch_size} exceeds the {len(self.data.train_labels)} "
@@ -118,65 +66,13 @@ class Trainer:
         self.callback = callback or (lambda progress: None)
         self.report_seconds, self.eval_seconds = report_seconds, eval_seconds
         self.start_epoch = start_epoch
-        self._running = threading.Event()
-        self._running.set()
-        self._stop = threading.Event()
         self.step = 0
         self.examples_seen = 0
         self.batch_cost = math.nan
         self.train_seconds = 0.0
         self.last: Progress | None = None
         self._caller_errstate = np.geterr()
-        # Pace: the loop sleeps on _wake between paced steps; pause, stop, a pace change or a step
-        # request set it, so the sleeper hears them at once. At "full" the loop never looks at it.
-        self._wake = threading.Event()
-        self.pace: str | float = "full"
-        self._due = 0.0                      # when the next paced step may start (perf_counter)
-        self.set_pace(config.pace)
-        self._step_request: StepRequest | None = None
         self._next_milestone = 0             # examples_seen of the next log-spaced report
-
-    # Control, from any thread.
-    def pause(self) -> None:
-        self._running.clear()
-        self._wake.set()
-
-    def resume(self) -> None:
-        self._due = 0.0          # the pace starts again from now: no burst for the time paused
-        self._running.set()
-        self._end_step_request("the run was resumed")   # steps are for a paused run
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()
-        self._wake.set()
-
-    def set_pace(self, pace: str | float) -> None:
-        """Train at `pace`: "full", "classroom" or examples per second (config.pace_problem checks it)."""
-        self.pace = pace
-        self._due = 0.0          # start the new pace from now, not from the old one's schedule
-        self._wake.set()
-
-    def request_steps(self, steps: int) -> StepRequest:
-        """Ask a paused run for exactly `steps` mini-batches; the returned request's `done` is set
-        once they are taken (or `error` says why not). The run stays paused."""
-        request = StepRequest(steps)
-        if not self.paused or self.stopped:
-            request.error = "pause the run first: only a paused run takes single steps"
-            request.done.set()
-            return request
-        self._step_request = request
-        self._wake.set()
-        return request
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
 
     def steps_per_epoch(self) -> int:
         return len(self.data.train_labels) // self.config.batch_size
@@ -256,23 +152,7 @@ class Trainer:
                 end = start + self._paced_steps(end - start, m)
                 if end == start:
                     continue
-            try:
-                i = start
-                if not constant_rate:
-                    rate = self._rate = self._rate_at(self.step)
-                out = step_fn(blocks[i], y_epoch[i], rate)    # y_epoch[i]: step i's y.T
-                self._sample_cost(out, y_epoch[i].T)          # the cost of a run's first step
-                if constant_rate:
-                    for i in range(start + 1, end):
-                        step_fn(blocks[i], y_epoch[i], rate)
-                else:
-                    for i in range(start + 1, end):
-                        rate = self._rate = self._rate_at(self.step + i - start)
-                        step_fn(blocks[i], y_epoch[i], rate)
-            except FloatingPointError as exc:
-                self._diverged(f"overflow at step {self.step + i - start} ({exc})")
-            self.step += end - start
-            self.examples_seen += (end - start) * m
+            rate = self._steps(blocks, y_epoch, start, end, step_fn, rate, scheduled=not constant_rate)
             start = end
             now = clock()
             if now - self._last_report >= self.report_seconds or self.examples_seen >= self._next_milestone:
@@ -284,24 +164,37 @@ class Trainer:
                     self._last_eval = t0
         self.train_seconds += clock() - t0
 
+    def _steps(self, blocks: np.ndarray, y_epoch: np.ndarray, start: int, end: int, step_fn, rate: float,
+               scheduled: bool) -> float:
+        """Take the epoch's steps start..end-1, sampling the cost of the first, at `rate` or, if
+        `scheduled`, at the schedule's rate for each step; return the rate of the last."""
+        try:
+            i = start
+            if scheduled:
+                rate = self._rate = self._rate_at(self.step)
+            out = step_fn(blocks[i], y_epoch[i], rate)    # y_epoch[i]: step i's y.T
+            self._sample_cost(out, y_epoch[i].T)          # the cost of a run's first step
+            if scheduled:
+                for i in range(start + 1, end):
+                    rate = self._rate = self._rate_at(self.step + i - start)
+                    step_fn(blocks[i], y_epoch[i], rate)
+            else:
+                for i in range(start + 1, end):
+                    step_fn(blocks[i], y_epoch[i], rate)
+        except FloatingPointError as exc:
+            self._diverged(f"overflow at step {self.step + i - start} ({exc})")
+        self.step += end - start
+        self.examples_seen += (end - start) * self.config.batch_size
+        return rate
+
     def _paced_steps(self, most: int, m: int) -> int:
         """Return how many of the next `most` mini-batches are due at the run's pace (0: none yet,
         after sleeping until the next one is due or until woken by pause, stop or a pace change)."""
         self._wake.clear()
-        pace = self.pace
-        if pace == "full":
-            return most
         # the ramp counts steps, so a run resumed from a checkpoint goes on at its speed
-        rate = classroom_rate(self.step * m) if pace == "classroom" else float(pace)
-        now = time.perf_counter()
-        # From a fresh start (0: a new pace, a resume) the next step is due now; after falling behind
-        # (a busy machine oversleeps), at most PACE_CATCH_UP seconds of steps are made up at once.
-        self._due = now if self._due == 0.0 else max(self._due, now - PACE_CATCH_UP)
-        if self._due > now:
-            self._wake.wait(self._due - now)
-            return 0
-        k = min(most, 1 + int((now - self._due) * rate / m))
-        self._due += k * m / rate
+        k, wait = self._pace.steps_due(most, self.step * m, m, time.perf_counter())
+        if k == 0:
+            self._wake.wait(wait)
         return k
 
     def _while_paused(self, blocks: np.ndarray, y_epoch: np.ndarray, start: int, step_fn) -> int:
@@ -353,12 +246,6 @@ class Trainer:
     def _batch_cost(self, x: np.ndarray, y: np.ndarray) -> float:
         return float(self.net.cost.fn(self.net.forward(x)[-1], y).sum()) / len(y)
 
-    def _end_step_request(self, error: str | None) -> None:
-        request, self._step_request = self._step_request, None
-        if request is not None:
-            request.error = error
-            request.done.set()
-
     def _sample_cost(self, out: np.ndarray, y: np.ndarray) -> None:
         cost = float(self.net.cost.fn(out, y).sum()) / len(y)  # sum / len: .mean() is slower
         if not math.isfinite(cost):
@@ -384,16 +271,9 @@ class Trainer:
             self._diverged(f"the cost on test images became {figures['probe_cost']} at step {self.step}")
         self._good = snapshot
         if evaluate:
-            d = self.data
-            with np.errstate(all="ignore"):
-                figures["test_cost"], figures["test_accuracy"] = snapshot.evaluate(d.test_x, d.test_labels)
-                if len(d.val_labels):
-                    figures["val_cost"], figures["val_accuracy"] = d.evaluate(snapshot, d.val_idx,
-                                                                              d.val_labels)
-                figures["train_cost"], figures["train_accuracy"] = d.evaluate(snapshot, *d.sample)
+            figures |= evaluation(self.data, snapshot)
         elif self.last is not None:  # carry the latest figures forward, so every report is complete
-            figures |= {k: getattr(self.last, k) for k in ("test_cost", "test_accuracy", "val_cost",
-                                                          "val_accuracy", "train_cost", "train_accuracy")}
+            figures |= {k: getattr(self.last, k) for k in EVALUATED}
         milestone = self.examples_seen >= self._next_milestone
         if milestone:
             m = self.config.batch_size
