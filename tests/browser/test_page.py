@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import PHONE, PROJECTOR, shot
-from tests.support.server import REPO, _healthy, _stop, free_port, running_server
+from tests.support.canvas import draw_strokes
+from tests.support.server import free_port, running_server, serve
+from tests.support.wait import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,28 +49,11 @@ def server() -> Iterator[str]:
         yield url
 
 
-def draw(pg: Page, strokes) -> None:
-    """Drag the mouse along each stroke over #draw-canvas."""
-    box = pg.locator("#draw-canvas").bounding_box()
-    assert box, "the drawing canvas is not visible"
-    for stroke in strokes:
-        pts = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in stroke]
-        pg.mouse.move(*pts[0])
-        pg.mouse.down()
-        for x, y in pts[1:]:
-            pg.mouse.move(x, y, steps=2)
-        pg.mouse.up()
-
-
-def wait_trained(url: str, run_id: str, accuracy: float = 0.85, timeout: float = 60) -> None:
+def wait_trained(url: str, run_id: str, accuracy: float = 0.85) -> None:
     """Wait until the run's test accuracy reaches `accuracy`, so its answers mean something."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        metrics = get_json(f"{url}/api/runs/{run_id}")["metrics"] or {}
-        if (metrics.get("test_accuracy") or 0) >= accuracy:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} did not reach {accuracy:.0%} test accuracy in {timeout:.0f} s")
+    wait_until(lambda: get_json(f"{url}/api/runs/{run_id}")["metrics"] or {},
+               lambda metrics: (metrics.get("test_accuracy") or 0) >= accuracy,
+               what=f"run {run_id} to reach {accuracy:.0%} test accuracy")
 
 
 def open_studio(pg: Page, url: str, query: str = "") -> str:
@@ -94,7 +75,7 @@ def test_drawn_digits_are_recognised_by_the_run_being_watched(server: str, page:
     assert page.text_content("#predicted-digit") == "", "no answer before anything is drawn"
     for digit, strokes in (("1", ONE), ("0", ZERO)):
         page.click("#clear-canvas")
-        draw(page, strokes)
+        draw_strokes(page, strokes)
         page.wait_for_function(f"document.querySelector('#predicted-digit').textContent === '{digit}'",
                                timeout=10_000)
         winner = page.get_attribute("#output-bars li.win", "data-digit")
@@ -155,7 +136,7 @@ def test_a_saved_model_answers_when_the_url_names_it(server: str, page: Page) ->
     post_json(f"{server}/api/runs/{run_id}/save", {"name": "classroom"})
     open_studio(page, server, "?model=classroom")
     assert page.input_value("#model-picker") == "classroom"
-    draw(page, ONE)
+    draw_strokes(page, ONE)
     page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
     # The answer shown is the saved model's answer to this very drawing (the run it came from keeps
     # training and may answer differently; how well a network reads digits is tested elsewhere).
@@ -196,22 +177,12 @@ def test_phone_layout_is_one_column_and_touch_drawing_does_not_scroll(server: st
 def server_on(port: int, state_dir: Path, crash: bool = False) -> Iterator[str]:
     """Run `digit-studio serve` on a given port (so it can be restarted on the same address);
     crash=True ends it with SIGKILL, as a power cut or a lost network would."""
-    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--state-dir", str(state_dir)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _healthy(url):
-            assert proc.poll() is None and time.monotonic() < deadline, f"server on port {port} did not start"
-            time.sleep(0.1)
-        yield url
-    finally:
+    log = state_dir / f"server-{'crashed' if crash else 'restarted'}.log"
+    with serve(state_dir, log=log, port=port) as server:
+        yield server.url
         if crash:
-            proc.kill()
-            proc.wait(timeout=5)
-        _stop(proc)
+            server.proc.kill()
+            server.proc.wait(timeout=5)
 
 
 def test_the_page_says_it_is_reconnecting_and_recovers_after_a_restart(browser: Browser,

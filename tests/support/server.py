@@ -1,4 +1,11 @@
-"""Start the real `digit-studio serve` (uvicorn) on a free loopback port for tests that need a server."""
+"""Start the real `digit-studio serve` (uvicorn) for tests and benchmarks that need a server: one
+starter (serve) for every way they need it.
+
+    with running_server("--no-train") as url: ...                 # the base URL; state in a temp folder
+    with serve(state_dir, "--no-train", log=path) as server: ...  # a Server: url, port, process, log
+
+tests/support/studio.py starts its servers here too, on a port and host of its choosing.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.wait import DEADLINE, wait_until
@@ -45,33 +53,55 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=STOP_GRACE)
 
 
-@contextmanager
-def running_server(*args: str, state_dir: Path | None = None, env: dict | None = None) -> Iterator[str]:
-    """Run `python -m app.cli.main serve --host 127.0.0.1 --port PORT *args` and yield its base URL
-    ("http://127.0.0.1:PORT") once GET /api/health answers; stop the server afterwards.
+@dataclass
+class Server:
+    """A running server: its base URL (always on 127.0.0.1), port, process and the file its output
+    goes to."""
 
-    State goes to `state_dir` (a fresh temporary folder if None); `env` adds environment variables.
-    Raises RuntimeError with the server's output if it does not become healthy within START_TIMEOUT."""
-    with tempfile.TemporaryDirectory(prefix="digit-studio-test-") as tmp:
-        state = Path(state_dir) if state_dir is not None else Path(tmp) / "state"
-        log_path = Path(tmp) / "server.log"
-        port = free_port()
-        cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--state-dir", str(state), *args]
-        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
+    url: str
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def serve(state_dir: Path, *args: str, log: Path, host: str = "127.0.0.1", port: int | None = None,
+          env: dict | None = None, wait: bool = True) -> Iterator[Server]:
+    """Run `python -m app.cli.main serve --host HOST --port PORT --state-dir STATE_DIR *args`, its
+    output to `log`, and yield it once GET /api/health answers (at once if not `wait`); stop it after.
+
+    `port` None picks a free one; `env` adds environment variables. Raises RuntimeError with the
+    server's output if it exits or does not become healthy within START_TIMEOUT."""
+    port = free_port() if port is None else port
+    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", host, "--port", str(port),
+           "--state-dir", str(state_dir), *args]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                                stdout=out, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", port, proc, Path(log))
+    try:
+        if wait:
             try:
-                wait_until(lambda: _healthy(url) or proc.poll() is not None, timeout=START_TIMEOUT)
+                wait_until(lambda: _healthy(server.url) or proc.poll() is not None, timeout=START_TIMEOUT)
                 why = f"exited with code {proc.returncode}" if proc.poll() is not None else ""
             except AssertionError:
                 why = f"did not answer /api/health within {START_TIMEOUT:.0f} s"
             if why:
-                raise RuntimeError(f"server {' '.join(cmd)} {why}; its output:\n"
-                                   f"{log_path.read_text(errors='replace')[-5000:]}")
-            yield url
-        finally:
-            _stop(proc)
+                raise RuntimeError(f"server {' '.join(cmd)} {why}; its output:\n{server.output()[-5000:]}")
+        yield server
+    finally:
+        _stop(proc)
 
+
+@contextmanager
+def running_server(*args: str, state_dir: Path | None = None, env: dict | None = None) -> Iterator[str]:
+    """Run the server on 127.0.0.1 with `*args` and yield its base URL ("http://127.0.0.1:PORT") once
+    GET /api/health answers; stop it afterwards. State goes to `state_dir` (a fresh temporary folder if
+    None); `env` adds environment variables."""
+    with tempfile.TemporaryDirectory(prefix="digit-studio-test-") as tmp:
+        state = Path(state_dir) if state_dir is not None else Path(tmp) / "state"
+        with serve(state, *args, log=Path(tmp) / "server.log", env=env) as server:
+            yield server.url

@@ -1,24 +1,21 @@
 """A real `digit-studio serve` for the reliability tests: any --host, a port in 8400-8499 when one is
-free (else any), its log kept for assertions, and small HTTP helpers that never raise on 4xx/5xx."""
+free (else any), its log kept for assertions, and small HTTP helpers that never raise on 4xx/5xx.
+The server is started by tests/support/server.py's serve, as every test server is."""
 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.server import REPO, START_TIMEOUT, _stop
+from tests.support.server import Server, serve
 
 PORTS = range(8400, 8500)
+Studio = Server   # the name the reliability tests know it by
 
 
 def pick_port() -> int:
@@ -31,17 +28,6 @@ def pick_port() -> int:
                 continue
             return s.getsockname()[1]
     raise RuntimeError("no free port")
-
-
-@dataclass
-class Studio:
-    url: str
-    port: int
-    proc: subprocess.Popen
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def request(url: str, method: str = "GET", body: bytes | dict | None = None,
@@ -75,26 +61,9 @@ def raw_request(port: int, text: str, timeout: float = 30.0) -> str:
 @contextmanager
 def studio(state_dir: Path, *args: str, host: str = "127.0.0.1", env: dict | None = None,
            wait: bool = True) -> Iterator[Studio]:
-    """Run the real server on `host`; yield once GET /api/health answers (if `wait`); stop it after."""
+    """Run the real server on `host`; yield once GET /api/health answers (if `wait`); stop it after.
+    Its output goes to server-PORT.log beside `state_dir`."""
     port = pick_port()
-    log = Path(state_dir).parent / f"server-{port}.log"
-    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", host, "--port", str(port),
-           "--state-dir", str(state_dir), *args]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-                                stdout=out, stderr=subprocess.STDOUT)
-    server = Studio(f"http://127.0.0.1:{port}", port, proc, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while wait:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"server did not come up ({proc.poll()}):\n{server.output()[-5000:]}")
-            try:
-                if request(f"{server.url}/api/health", timeout=1.0)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)   # polling for the server to listen, not waiting a fixed time
+    with serve(state_dir, *args, log=Path(state_dir).parent / f"server-{port}.log", host=host, port=port,
+               env=env, wait=wait) as server:
         yield server
-    finally:
-        _stop(proc)

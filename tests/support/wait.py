@@ -4,10 +4,13 @@ returns as soon as the event happens).
 
     run = wait_until(lambda: client.get("/api/runs/r1").json(), lambda r: r["status"] == "finished")
     wait_until(lambda: trainer.step > 100)
+    hello = await next_message(ws, lambda m: m["type"] == "studio")     # on a live WebSocket
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -43,3 +46,18 @@ def run_reaches(get_run: Callable[[str], dict], run_id: str, predicate: Callable
                 timeout: float = DEADLINE) -> dict:
     """Return run `run_id` (as `get_run(run_id)` reads it from the API) once `predicate` holds for it."""
     return wait_until(lambda: get_run(run_id), predicate, timeout, what=f"run {run_id}")
+
+
+async def next_message(ws: Any, wanted: Callable[[dict], Any], timeout: float = DEADLINE,
+                       what: str | None = None) -> dict:
+    """Return the first JSON message from the WebSocket `ws` for which `wanted` holds, passing over the
+    others. Raises AssertionError naming `what` if the deadline passes first."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = json.loads(await asyncio.wait_for(ws.recv(), max(left, 0.1)))
+        except TimeoutError:
+            break
+        if wanted(message):
+            return message
+    raise AssertionError(f"still waiting after {timeout:.0f} s for {what or 'a message'} on the WebSocket")
