@@ -8,6 +8,8 @@ import base64
 import io
 import json
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -43,11 +45,21 @@ def multipart(data: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def health_while(url: str, answers: list[list]) -> int:
-    """Ask for health HEALTH_SAMPLES times once every client has answers, each while the clients keep
-    sending; return how many answered 200."""
-    wait_until(lambda: all(answers), bool, timeout=120, what="every client to get an answer")
-    return sum(request(f"{url}/api/health", timeout=120)[0] == 200 for _ in range(HEALTH_SAMPLES))
+def health_while(url: str, clients: list[Callable[[], object]], answers: list[list],
+                 stop: threading.Event) -> int:
+    """Run each client on a thread of its own; once every one has answers, ask for health
+    HEALTH_SAMPLES times while they keep sending, then set `stop` and wait for them. Return how many
+    health answers were 200."""
+    threads = [threading.Thread(target=client) for client in clients]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: all(answers), bool, timeout=120, what="every client to get an answer")
+        return sum(request(f"{url}/api/health", timeout=120)[0] == 200 for _ in range(HEALTH_SAMPLES))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
 
 
 def test_a_large_image_is_decoded_off_the_event_loop(monkeypatch):
@@ -85,15 +97,8 @@ def test_health_answers_while_four_clients_post_the_worst_image(tmp_path: Path):
             mine.append((status, reply))
 
     with studio(tmp_path / "state", "--no-train") as server:
-        posters = [threading.Thread(target=post_forever, args=(server.url, mine)) for mine in answers]
-        for t in posters:
-            t.start()
-        try:
-            healthy = health_while(server.url, answers)
-        finally:
-            stop.set()
-            for t in posters:
-                t.join(timeout=120)
+        posters = [partial(post_forever, server.url, mine) for mine in answers]
+        healthy = health_while(server.url, posters, answers, stop)
     statuses = {status for mine in answers for status, _ in mine}
     assert all(answers), "every poster got answers"
     assert statuses <= {200, 503}, statuses
@@ -160,14 +165,7 @@ def test_health_answers_while_four_live_clients_draw_the_worst_drawing(tmp_path:
         live = f"ws://127.0.0.1:{server.port}/api/runs/{run['id']}/live"
         wait_until(lambda: request(f"{server.url}/api/runs/{run['id']}")[2]["status"], "finished".__eq__,
                    timeout=120, what="the tiny run to finish")
-        drawers = [threading.Thread(target=asyncio.run, args=(draw_forever(live, mine),)) for mine in answers]
-        for t in drawers:
-            t.start()
-        try:
-            healthy = health_while(server.url, answers)
-        finally:
-            stop.set()
-            for t in drawers:
-                t.join(timeout=120)
+        drawers = [partial(asyncio.run, draw_forever(live, mine)) for mine in answers]
+        healthy = health_while(server.url, drawers, answers, stop)
     assert all(answers) and {kind for mine in answers for kind in mine} == {"activations"}
     assert healthy == HEALTH_SAMPLES

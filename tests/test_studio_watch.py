@@ -4,8 +4,6 @@ a real uvicorn on a loopback port; the live `network` message beside the weights
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -13,24 +11,15 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.support.server import running_server
+from tests.support.wait import next_message
 
 pytestmark = pytest.mark.slow
-DEADLINE = 60.0
 
 
 @pytest.fixture(scope="module")
 def server(small_model_dir) -> Iterator[str]:
     with running_server("--models-dir", str(small_model_dir), "--no-train") as url:
         yield url
-
-
-async def next_message(ws, wanted) -> dict:
-    """Return the first message for which wanted(message) holds (within a generous deadline)."""
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.1)))
-        if wanted(message):
-            return message
 
 
 def test_pages_hear_the_teachers_run(server):
