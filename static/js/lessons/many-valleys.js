@@ -2,16 +2,15 @@
 // started through /api/lessons/runs/many-valleys): close accuracies, different weight maps.
 import { Heatmaps } from "../heatmaps.js";
 import { getJSON, postJSON } from "./http.js";
+import { ACTIVE, lessonRuns } from "./lesson-runs.js";
 import { readSettings, saveSettings } from "./query.js";
 
 const $ = (sel) => document.querySelector(sel);
 const SPEC = { seeds: { type: "number", min: 2, max: 6, integer: true, default: 4 } };
-const ACTIVE = ["queued", "running", "paused"];
 const settings = readSettings(window.location.search, SPEC);
 const say = (err) => { $("#lesson-error").textContent = err ? err.message : ""; };
 let cards = new Map();   // run key -> {root, status, maps, step}
 let runs = {};
-let timer = null;
 
 function card(key) {
   if (cards.has(key)) return cards.get(key);
@@ -33,36 +32,28 @@ function summary() {
   $("#accuracy-spread").textContent = accs.length > 1 ? `${(100 * (Math.max(...accs) - Math.min(...accs))).toFixed(1)} points` : "–";
 }
 
-async function poll() {
-  try {
-    const found = await getJSON("/api/lessons/runs/many-valleys", { seeds: settings.seeds });
-    runs = found.runs;
-    for (const key of [...cards.keys()]) if (!(key in runs)) { cards.get(key).root.remove(); cards.delete(key); }
-    for (const [key, run] of Object.entries(runs)) {
-      const c = card(key);
-      if (!run) { c.status.textContent = "not started"; continue; }
-      const acc = run.metrics?.test_accuracy;
-      c.status.textContent = `run ${run.id} · ${run.status} · epoch ${run.progress.epoch.toFixed(2)} of ${run.progress.epochs}` +
-        (Number.isFinite(acc) ? ` · test ${(100 * acc).toFixed(1)}%` : "");
-      if (run.metrics && run.progress.step !== c.step) {
-        c.step = run.progress.step;
-        c.maps.update(await getJSON("/api/lessons/weights", { run: run.id, neurons: 8 }));
-      }
+async function refresh() {
+  const found = await getJSON("/api/lessons/runs/many-valleys", { seeds: settings.seeds });
+  runs = found.runs;
+  for (const key of [...cards.keys()]) if (!(key in runs)) { cards.get(key).root.remove(); cards.delete(key); }
+  for (const [key, run] of Object.entries(runs)) {
+    const c = card(key);
+    if (!run) { c.status.textContent = "not started"; continue; }
+    const acc = run.metrics?.test_accuracy;
+    c.status.textContent = `run ${run.id} · ${run.status} · epoch ${run.progress.epoch.toFixed(2)} of ${run.progress.epochs}` +
+      (Number.isFinite(acc) ? ` · test ${(100 * acc).toFixed(1)}%` : "");
+    if (run.metrics && run.progress.step !== c.step) {
+      c.step = run.progress.step;
+      c.maps.update(await getJSON("/api/lessons/weights", { run: run.id, neurons: 8 }));
     }
-    summary();
-    const all = Object.values(runs);
-    $("#start-seeds").disabled = all.every(Boolean);
-    $("#stop-seeds").disabled = !all.some((r) => r && ACTIVE.includes(r.status));
-    document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
-    say(null);
-  } catch (err) { say(err); }
+  }
+  summary();
+  const all = Object.values(runs);
+  $("#start-seeds").disabled = all.every(Boolean);
+  $("#stop-seeds").disabled = !all.some((r) => r && ACTIVE.includes(r.status));
 }
 
-function watch() {
-  clearInterval(timer);
-  poll();
-  timer = setInterval(poll, 2000);
-}
+const { watch, stopAll } = lessonRuns(refresh, say);
 
 $("#seeds").value = String(settings.seeds);
 $("#seeds").addEventListener("change", (e) => {
@@ -80,10 +71,5 @@ $("#start-seeds").addEventListener("click", async () => {
     watch();
   } catch (err) { say(err); }
 });
-$("#stop-seeds").addEventListener("click", async () => {
-  for (const run of Object.values(runs)) {
-    if (run && ACTIVE.includes(run.status)) await postJSON(`/api/runs/${run.id}/stop`).catch(say);
-  }
-  poll();
-});
+$("#stop-seeds").addEventListener("click", () => stopAll(Object.values(runs)));
 watch();

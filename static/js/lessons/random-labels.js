@@ -1,6 +1,7 @@
 // Lesson 6: true labels against shuffled labels on the same training subset. The two runs are
 // ordinary runs of the server's run manager, found or started through /api/lessons/runs/random-labels.
 import { getJSON, postJSON } from "./http.js";
+import { ACTIVE, lessonRuns } from "./lesson-runs.js";
 import { OverlayChart } from "./overlay-chart.js";
 import { readSettings, saveSettings } from "./query.js";
 
@@ -10,7 +11,6 @@ const SPEC = {
   epochs: { type: "number", min: 1, max: 400, integer: true, default: 60 },
 };
 const KEYS = ["real", "shuffled"];
-const ACTIVE = ["queued", "running", "paused"];
 const settings = readSettings(window.location.search, SPEC);
 const accuracy = new OverlayChart($("#accuracy-chart"), [
   { label: "true labels: train", stroke: "#1b4f9c" },
@@ -22,7 +22,6 @@ const cost = new OverlayChart($("#cost-chart"), [
   { label: "true labels", stroke: "#1b4f9c" }, { label: "shuffled", stroke: "#c2410c" },
 ], "cost");
 let runs = { real: null, shuffled: null };
-let timer = null;
 
 const query = () => ({ train_subset: settings.subset, epochs: settings.epochs });
 const say = (err) => { $("#lesson-error").textContent = err ? err.message : ""; };
@@ -34,30 +33,22 @@ function describe(run) {
     (m ? ` · train ${pct(m.train_accuracy)} · test ${pct(m.test_accuracy)}` : "");
 }
 
-async function poll() {
-  try {
-    const found = await getJSON("/api/lessons/runs/random-labels", query());
-    runs = found.runs;
-    const histories = await Promise.all(KEYS.map((k) => (runs[k] ? getJSON(`/api/runs/${runs[k].id}/history`) : { points: [] })));
-    const [real, shuffled] = histories.map((h) => h.points);
-    accuracy.update([{ points: real, field: "train_accuracy" }, { points: shuffled, field: "train_accuracy" },
-      { points: real, field: "test_accuracy" }, { points: shuffled, field: "test_accuracy" }]);
-    cost.update([{ points: real, field: "train_cost" }, { points: shuffled, field: "train_cost" }]);
-    for (const k of KEYS) $(`#status-${k}`).textContent = describe(runs[k]);
-    const active = KEYS.some((k) => runs[k] && ACTIVE.includes(runs[k].status));
-    $("#stop-runs").disabled = !active;
-    $("#start-runs").disabled = KEYS.every((k) => runs[k]);
-    $("#runs-note").textContent = KEYS.every((k) => runs[k]) ? `runs ${runs.real.id} and ${runs.shuffled.id}` : "";
-    document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
-    say(null);
-  } catch (err) { say(err); }
+async function refresh() {
+  const found = await getJSON("/api/lessons/runs/random-labels", query());
+  runs = found.runs;
+  const histories = await Promise.all(KEYS.map((k) => (runs[k] ? getJSON(`/api/runs/${runs[k].id}/history`) : { points: [] })));
+  const [real, shuffled] = histories.map((h) => h.points);
+  accuracy.update([{ points: real, field: "train_accuracy" }, { points: shuffled, field: "train_accuracy" },
+    { points: real, field: "test_accuracy" }, { points: shuffled, field: "test_accuracy" }]);
+  cost.update([{ points: real, field: "train_cost" }, { points: shuffled, field: "train_cost" }]);
+  for (const k of KEYS) $(`#status-${k}`).textContent = describe(runs[k]);
+  const active = KEYS.some((k) => runs[k] && ACTIVE.includes(runs[k].status));
+  $("#stop-runs").disabled = !active;
+  $("#start-runs").disabled = KEYS.every((k) => runs[k]);
+  $("#runs-note").textContent = KEYS.every((k) => runs[k]) ? `runs ${runs.real.id} and ${runs.shuffled.id}` : "";
 }
 
-function watch() {
-  clearInterval(timer);
-  poll();
-  timer = setInterval(poll, 2000);
-}
+const { watch, stopAll } = lessonRuns(refresh, say);
 
 $("#subset").value = String(settings.subset);
 $("#epochs").value = String(settings.epochs);
@@ -77,10 +68,5 @@ $("#start-runs").addEventListener("click", async () => {
     watch();
   } catch (err) { say(err); }
 });
-$("#stop-runs").addEventListener("click", async () => {
-  for (const k of KEYS) {
-    if (runs[k] && ACTIVE.includes(runs[k].status)) await postJSON(`/api/runs/${runs[k].id}/stop`).catch(say);
-  }
-  poll();
-});
+$("#stop-runs").addEventListener("click", () => stopAll(KEYS.map((k) => runs[k])));
 watch();
