@@ -2,20 +2,29 @@
 
     python bench/bench_load.py [--duration 60] [--clients 200] [--predictors 4] [--rounds 3]
                                [--max-requests 200000] [--executor process|thread] [--pin]
+                               [--live-procs 2] [--baseline 8] [--windows 4]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
 (1,000 epochs, the most allowed, so that it outlasts the rounds). First the run trains alone (the
-baseline speed); then for --duration seconds, --predictors loops POST /api/predict as fast as answers
-come, while --clients WebSocket clients connect to the run's live stream, draw a random stroke every
-0.5-2 s, and leave after a random 2-20 s (a new one takes the place of each that leaves). Then everyone
-leaves and the run trains alone again; this is repeated --rounds times. Reported for each round: predict
-requests/s, p50/p99 latency, errors of every kind, live connections and messages, training speed
-during/after, and the server's RSS (VmRSS from /proc) at its peak and once everyone left. Memory that
-grows from one round's end to the next is a leak; what the first round adds is warm-up (models loaded,
-allocator arenas). Bounded in time (--duration, --rounds) and count (--max-requests, --clients).
+reference speed, in --windows windows to show its noise); then for --duration seconds, --predictors
+loops POST /api/predict as fast as answers come, while --clients WebSocket clients connect to the run's
+live stream, draw a random stroke every 0.5-2 s, read every message, and leave after a random 2-20 s (a
+new one takes the place of each that leaves), and a monitor asks GET /api/health every 0.1 s. Then
+everyone leaves and the run trains alone again; this is repeated --rounds times.
+
+The load generator is several processes (bench/load_clients.py): the predict loops in one, the live
+clients split over --live-procs others, the health monitor here, as a classroom is many devices and not
+one event loop. Reported for each round: predict requests/s and p50/p99 latency, as the client saw it
+and as the server timed itself (its Server-Timing header), health p50/p99 likewise, each generator
+process's own event-loop lag, errors of every kind, live connections, messages and MB/s, training
+speed during the load against alone (before the load, and right after this round), the cores each
+process used during the load (server, worker, generator, from /proc/PID/stat), and the server's RSS
+(VmRSS) at its peak and once everyone left. Memory that grows from one round's end to the next is a
+leak; what the first round adds is warm-up. Bounded in time (--duration, --rounds) and count
+(--max-requests, --clients).
 
 --executor chooses where the run trains (the server's default if not given). --pin (process executor,
-two or more cores): the worker process on core 1, the server and this load generator on core 0
+two or more cores): the worker process on core 1; the server and every load generator process on core 0
 (`taskset -a`, every thread), so the training has a core of its own.
 """
 
@@ -24,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -33,13 +43,14 @@ from typing import Any
 
 import httpx
 import numpy as np
-from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.load_clients import live_clients, percentiles, predict_loops, server_ms  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
 RUN = {"hidden": [16, 16], "epochs": 1000, "name": "load"}   # the most allowed: it must outlast the rounds
+START_DELAY = 3.0   # seconds for the generator processes to start (imports) before a round begins
 
 
 def server_pid(port: int) -> int:
@@ -83,12 +94,10 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def stroke(rng: np.random.Generator) -> list[float]:
-    """Return 784 pixels with one random bar of ink, like a quick stroke."""
-    pixels = np.zeros((28, 28))
-    r, c = rng.integers(4, 20, 2)
-    pixels[r:r + 8, c:c + 3] = 1.0
-    return pixels.ravel().round(2).tolist()
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system, every thread) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def examples_per_second(client: httpx.AsyncClient, run_id: str, seconds: float) -> float:
@@ -101,76 +110,89 @@ async def examples_per_second(client: httpx.AsyncClient, run_id: str, seconds: f
     return (e1 - e0) / (t1 - t0)
 
 
-async def predictor(client: httpx.AsyncClient, k: int, until: float, stats: dict) -> None:
-    rng = np.random.default_rng(1000 + k)
-    while time.monotonic() < until and stats["requests"] < stats["max_requests"]:
-        body = {"pixels": stroke(rng)}
+async def alone(client: httpx.AsyncClient, run_id: str, seconds: float, windows: int) -> list[int]:
+    """Return the training speed alone in `windows` back-to-back windows (how noisy the reference is)."""
+    return [round(await examples_per_second(client, run_id, seconds / windows)) for _ in range(windows)]
+
+
+async def health_probe(client: httpx.AsyncClient, until: float, interval: float = 0.1) -> dict[str, Any]:
+    """GET /api/health every `interval` s, as a monitor would; return its latencies and errors."""
+    times, own, errors = [], [], 0
+    while time.time() < until:
         start = time.perf_counter()
         try:
-            r = await client.post("/api/predict", json=body, timeout=10)
-            error = None if r.status_code == 200 else str(r.status_code)
-        except httpx.HTTPError as exc:
-            error = str(exc)
-        stats["latencies"].append(time.perf_counter() - start)
-        stats["requests"] += 1
-        if error is not None:
-            stats["errors"].append(error[:80])
+            r = await client.get("/api/health")
+            errors += r.status_code != 200
+            if (ms := server_ms(r.headers)) is not None:
+                own.append(ms)
+        except httpx.HTTPError:
+            errors += 1
+        times.append(time.perf_counter() - start)
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - start)))
+    return {"requests": len(times), **percentiles(times), "server": percentiles(own), "errors": errors}
 
 
-async def live_client(ws_url: str, k: int, until: float, stats: dict) -> None:
-    """Connect, draw now and then, leave after a random while; come back as a new client until `until`."""
-    rng = np.random.default_rng(k)
-    while time.monotonic() < until:
-        leave = min(until, time.monotonic() + rng.uniform(2, 20))
-        try:
-            async with connect(ws_url, max_size=2**22, open_timeout=10) as ws:
-                stats["connections"] += 1
-                next_draw = time.monotonic() + rng.uniform(0, 1)
-                while time.monotonic() < leave:
-                    if time.monotonic() >= next_draw:
-                        await ws.send(json.dumps({"type": "draw", "pixels": stroke(rng)}))
-                        next_draw = time.monotonic() + rng.uniform(0.5, 2)
-                    try:
-                        message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
-                    except TimeoutError:
-                        continue
-                    stats["messages"] += 1
-                    if message.get("type") == "error":
-                        stats["errors"].append(message.get("message", "")[:80])
-        except Exception as exc:   # any failure to connect or read counts as an error
-            stats["errors"].append(f"{type(exc).__name__}: {exc}"[:80])
-        await asyncio.sleep(rng.uniform(0, 1))   # a moment before the next student arrives
+def generators(url: str, ws_url: str, start_at: float, until: float, args: argparse.Namespace,
+               out: Any) -> list[Any]:
+    """Return the load generator's processes (started): one for the predict loops, --live-procs
+    sharing the live clients; all on core 0 under --pin."""
+    ctx = mp.get_context("spawn")
+    cpu = 0 if args.pin else None
+    procs = []
+    if args.predictors:
+        procs.append(ctx.Process(target=predict_loops, name="predict", args=(
+            url, args.predictors, start_at, until, args.max_requests, cpu, out)))
+    shares = np.array_split(np.arange(args.clients), args.live_procs) if args.clients else []
+    for share in shares:
+        if len(share):
+            procs.append(ctx.Process(target=live_clients, name="live", args=(
+                ws_url, int(share[0]), len(share), start_at, until, cpu, out)))
+    for proc in procs:
+        proc.start()
+    return procs
 
 
-async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pid: int,
+async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dict[str, list[int]],
                      args: argparse.Namespace) -> dict:
     """One round: predictors and live clients for --duration seconds, then everyone leaves."""
-    until = time.monotonic() + args.duration
-    predict: dict[str, Any] = {"latencies": [], "errors": [], "requests": 0,
-                               "max_requests": args.max_requests}
-    live: dict[str, Any] = {"connections": 0, "messages": 0, "errors": []}
     ws_url = url.replace("http://", "ws://") + f"/api/runs/{run_id}/live"
-    start = time.monotonic()
-    tasks = [asyncio.create_task(predictor(client, k, until, predict)) for k in range(args.predictors)]
-    tasks += [asyncio.create_task(live_client(ws_url, k, until, live)) for k in range(args.clients)]
+    ctx_out = mp.get_context("spawn").Queue()
+    start_at = time.time() + START_DELAY
+    until = start_at + args.duration
+    procs = generators(url, ws_url, start_at, until, args, ctx_out)
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    health = asyncio.create_task(health_probe(client, until))
     await asyncio.sleep(min(5.0, args.duration / 4))
+    every = {**pids, "predict_loops": [p.pid for p in procs if p.name == "predict"],
+             "live_clients": [p.pid for p in procs if p.name == "live"], "coordinator": [os.getpid()]}
+    cpu0, t0 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
     during = await examples_per_second(client, run_id, max(1.0, args.duration - 10))
-    rss_peak = rss_mb(pid)
-    await asyncio.gather(*tasks)
-    elapsed = time.monotonic() - start
+    cpu1, t1 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
+    rss_peak = rss_mb(pids["server"][0])
+    health_result = await health
+    results = [await asyncio.to_thread(ctx_out.get, True, args.duration + 120) for _ in procs]
+    for proc in procs:
+        proc.join(30)
+    elapsed = time.time() - start_at
     await asyncio.sleep(5)    # every client gone; the server has dropped them
-    after = await examples_per_second(client, run_id, args.baseline)
-    lat = np.array(predict["latencies"]) * 1000
+    after = await alone(client, run_id, args.baseline, args.windows)
+    predict = next((r for kind, r in results if kind == "predict"), {"requests": 0})
+    lives = [r for kind, r in results if kind == "live"]
+    messages = sum(r["messages"] for r in lives)
     return {
         "duration_s": round(elapsed, 1),
-        "predict_requests": predict["requests"], "predict_per_s": round(predict["requests"] / elapsed, 1),
-        "predict_p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
-        "predict_p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
-        "predict_errors": len(predict["errors"]), "predict_error_kinds": sorted(set(predict["errors"]))[:5],
-        "live_connections": live["connections"], "live_messages": live["messages"],
-        "live_errors": len(live["errors"]), "live_error_kinds": sorted(set(live["errors"]))[:5],
-        "train_examples_per_s": {"during": round(during), "after": round(after)},
-        "server_rss_mb": {"during": round(rss_peak, 1), "after": round(rss_mb(pid), 1)},
+        "predict": {**predict, "per_s": round(predict["requests"] / elapsed, 1)},
+        "health": health_result,
+        "live": {"connections": sum(r["connections"] for r in lives), "messages": messages,
+                 "messages_per_s": round(messages / elapsed), "mb_per_s": round(
+                     sum(r["bytes"] for r in lives) / elapsed / 1e6, 2),
+                 "errors": sum(r["errors"] for r in lives),
+                 "error_kinds": sorted({k for r in lives for k in r["error_kinds"]})[:5],
+                 "loop_lag_p99_ms": [r["loop_lag"]["p99_ms"] for r in lives]},
+        "cores_used": {k: round(sum(b - a for a, b in zip(cpu0[k], cpu1[k], strict=True)) / (t1 - t0), 2)
+                       for k in every},
+        "train_examples_per_s": {"during": round(during), "alone_after": after},
+        "server_rss_mb": {"during": round(rss_peak, 1), "after": round(rss_mb(pids["server"][0]), 1)},
     }
 
 
@@ -187,17 +209,25 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
             if len(workers) != 1:
                 raise RuntimeError(f"--pin needs the process executor's one worker; found {workers}")
             pin(workers[0], 1)
-        before = await examples_per_second(client, run_id, args.baseline)
+        before = await alone(client, run_id, args.baseline, args.windows)
         rss_before = rss_mb(pid)
-        rounds = [await load_round(client, url, run_id, pid, args) for _ in range(args.rounds)]
+        rounds = []
+        for _ in range(args.rounds):
+            rounds.append(await load_round(client, url, run_id, {"server": [pid], "worker": workers}, args))
         await client.post(f"/api/runs/{run_id}/stop")
     # The first round also pays for one-time costs (models loaded for predict, allocator arenas for
     # the threads): a leak shows as RSS still climbing from one round's end to the next.
     afters = [r["server_rss_mb"]["after"] for r in rounds]
-    return {"executor": args.executor or "server default", "pinned": args.pin,
+    reference = float(np.median(before))
+    for r in rounds:   # during / alone: against the run's speed before any load, and right after this round
+        speed = r["train_examples_per_s"]
+        r["train_share"] = {"of_before": round(speed["during"] / reference, 3),
+                            "of_after": round(speed["during"] / float(np.median(speed["alone_after"])), 3)}
+    return {"executor": args.executor or "server default", "pinned": args.pin, "live_procs": args.live_procs,
+            "load_average_at_start": args.load_average,
             "worker_rss_mb": [round(rss_mb(w), 1) for w in workers if Path(f"/proc/{w}").exists()],
             "clients": args.clients, "predictors": args.predictors, "rounds": rounds,
-            "train_examples_per_s_before": round(before), "server_rss_mb_before": round(rss_before, 1),
+            "train_examples_per_s_before": before, "server_rss_mb_before": round(rss_before, 1),
             "server_rss_mb_after_each_round": afters,
             "rss_growth_after_first_round_mb": round(afters[-1] - afters[0], 1)}
 
@@ -211,6 +241,8 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop predicting after this many")
     parser.add_argument("--rounds", type=int, default=3, help="load rounds, to tell a leak from warm-up")
     parser.add_argument("--baseline", type=float, default=8.0, help="seconds to time training alone")
+    parser.add_argument("--windows", type=int, default=4, help="windows the --baseline seconds are cut in")
+    parser.add_argument("--live-procs", type=int, default=2, help="processes sharing the live clients")
     parser.add_argument("--executor", choices=["process", "thread"], default=None,
                         help="where the run trains (default: the server's default)")
     parser.add_argument("--pin", action="store_true",
@@ -219,8 +251,10 @@ def main() -> None:
     if args.pin and (args.executor == "thread" or (os.cpu_count() or 1) < 2):
         parser.error("--pin needs the process executor and at least two cores")
     if not (1 <= args.duration <= 600 and 0 <= args.clients <= 500 and 0 <= args.predictors <= 32
-            and 1 <= args.rounds <= 10):
-        parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32, --rounds 1..10")
+            and 1 <= args.rounds <= 10 and 1 <= args.live_procs <= 8 and 1 <= args.windows <= 10):
+        parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32, --rounds 1..10, "
+                     "--live-procs 1..8, --windows 1..10")
+    args.load_average = [round(x, 2) for x in os.getloadavg()]
     extra = ["--executor", args.executor] if args.executor else []
     with running_server("--no-train", *extra) as url:
         port = int(url.rsplit(":", 1)[1])

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
+from app.nn.network import Network
+from app.server.encode import activation_messages, activation_payloads, dumps
 from app.server.live import Outbox
 from tests.conftest import SEVEN, stroke_png
 from tests.support.server import running_server
@@ -218,3 +220,28 @@ def test_an_outbox_keeps_only_the_newest_message_of_each_kind():
         assert box.take() == ["status 1", "metrics 9999", "weights 9999", "activations 9999"]
         assert box.pending == {} and not box.ready.is_set()
     asyncio.run(fill())
+
+
+@pytest.mark.parametrize("sizes, activation, cost", [
+    ([784, 16, 16, 10], "sigmoid", "quadratic"), ([784, 32, 10], "relu", "cross_entropy")])
+def test_the_class_at_a_time_activations_are_the_readable_ones_text_for_text(sizes, activation, cost):
+    """activation_messages (the live feed's fast path) says exactly what dumps(activation_payloads(...))
+    says, for lively and untrained (flat) networks, and refuses an overflowing (NaN) one alike."""
+    rng = np.random.default_rng(3)
+    drawings = rng.random((40, 784)).astype(np.float32)
+    drawings[rng.random(40) < 0.3] = 0.0                                # some blank
+    lively = Network(sizes, activation, cost, seed=1)
+    flat = Network(sizes, activation, cost, seed=1)
+    for W in flat.W:
+        W[:] = 0.0
+    broken = Network(sizes, activation, cost, seed=1)
+    broken.W[-1][0, 0] = np.nan
+    for net in (lively, flat):
+        expected = [dumps(m) for m in activation_payloads(net, 7, drawings)]
+        assert activation_messages(net, 7, drawings) == expected
+    for make in (lambda: [dumps(m) for m in activation_payloads(broken, 7, drawings)],
+                 lambda: activation_messages(broken, 7, drawings)):
+        with pytest.raises(ValueError, match="JSON"):   # NaN has no JSON: both refuse alike
+            make()
+    notes = [json.loads(t).get("note") for t in activation_messages(flat, 7, drawings)]
+    assert all(n and "untrained" in n for n in notes)

@@ -10,7 +10,7 @@ import numpy as np
 
 from app.nn.network import Network
 
-from .inference import flat_note
+from .inference import FLAT, flat_note
 
 MAX_NEURONS = 64
 
@@ -56,6 +56,26 @@ def activation_payloads(net: Network, step: int, drawings: np.ndarray) -> list[d
                          "layers": [np.round(a[i].astype(np.float64), 4).tolist() for a in layers],
                          "input": None, **({"note": note} if note else {})})
     return messages
+
+
+def activation_messages(net: Network, step: int, drawings: np.ndarray) -> list[str]:
+    """Return dumps() of each of activation_payloads(net, step, drawings), the same text, made for a
+    class at a time (the live feed answers every drawing about 12 times a second): each layer is rounded
+    and made into lists once for the whole batch, and the outputs that name no digit are found in one
+    array operation (flat_note then words only those)."""
+    layers = net.forward(drawings)[1:]
+    out = layers[-1]                                                      # (k, 10)
+    rows = [np.round(a.astype(np.float64), 4).tolist() for a in layers]    # per layer, (k, n) lists
+    finite = np.all(np.isfinite(out), axis=1)
+    named = finite & (out.max(axis=1) - out.min(axis=1) >= FLAT)
+    digits = out.argmax(axis=1).tolist()
+    texts = []
+    for i in range(len(drawings)):
+        note = None if named[i] else flat_note(out[i])
+        texts.append(dumps({"type": "activations", "step": step, "digit": None if note else digits[i],
+                            "layers": [layer[i] for layer in rows], "input": None,
+                            **({"note": note} if note else {})}))
+    return texts
 
 
 SHOWN = 16     # neurons per layer in the network picture; wider layers show their 16 strongest

@@ -19,7 +19,14 @@ from starlette.websockets import WebSocket
 
 from app.training.trainer import Progress
 
-from .encode import activation_payloads, default_neurons, dumps, network_message, weights_message
+from .encode import (
+    activation_messages,
+    activation_payloads,
+    default_neurons,
+    dumps,
+    network_message,
+    weights_message,
+)
 from .runs import Run, RunManager, clean_metrics
 
 TICK = 0.05               # how often a feed looks for news
@@ -148,9 +155,9 @@ class Feed:
         self.broadcast("network", dumps(network_message(net, latest.step)))
         drawing = [(client, client.drawing) for client in self.clients if client.drawing is not None]
         if drawing:
-            payloads = activation_payloads(net, latest.step, np.stack([d for _, d in drawing]))
-            for (client, _), message in zip(drawing, payloads, strict=True):
-                client.outbox.put("activations", dumps(message))
+            texts = activation_messages(net, latest.step, np.stack([d for _, d in drawing]))
+            for (client, _), text in zip(drawing, texts, strict=True):
+                client.outbox.put("activations", text)
 
 
 class LiveHub:

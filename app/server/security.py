@@ -8,6 +8,7 @@ This module also re-exports the names other modules have long imported from here
 from __future__ import annotations
 
 import json
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,7 +36,9 @@ HEADERS = [(b"content-security-policy", PAGE_CSP.encode()), (b"x-content-type-op
 class SecurityMiddleware:
     """Pure ASGI (streams and WebSockets pass through untouched): refuse cross-site changes and, on a
     loopback server, foreign Host names; add the security headers to every HTTP response; refuse
-    bodies over the path's limit (413) before reading them whole."""
+    bodies over the path's limit (413) before reading them whole. Each answer also says how long the
+    app took to start it (`Server-Timing: app;dur=MS`), so a client under load can tell the server's
+    own time from the time its request waited (bench/bench_load.py)."""
 
     def __init__(self, app: ASGIApp, image_limit: int = IMAGE_BODY_LIMIT, docs_csp: str = "") -> None:
         self.app, self.image_limit, self.docs_csp = app, image_limit, docs_csp
@@ -62,7 +65,7 @@ class SecurityMiddleware:
         if declared.isdigit() and int(declared) > limit:
             await self.answer(send, headers, 413, too_large(limit))
             return
-        started, seen = False, 0
+        started, seen, began = False, 0, time.perf_counter()
 
         async def counted_receive() -> Message:
             nonlocal seen
@@ -76,7 +79,8 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), *headers]
+                took = f"app;dur={(time.perf_counter() - began) * 1000:.1f}".encode()
+                message["headers"] = [*message.get("headers", []), *headers, (b"server-timing", took)]
             await send(message)
 
         try:

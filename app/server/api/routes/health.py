@@ -11,7 +11,9 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health", response_model=Health)
-def health(request: Request) -> Health:
+async def health(request: Request) -> Health:
+    # On the event loop, not in the thread pool: its work is a few quick system calls, and a pool
+    # thread would wait for the GIL after each one while the loop serves a class (docs/performance.md).
     state = request.app.state
     store = state.runs.store
     problems = [*(folder_problems(store.state_dir) if store is not None else []), *state.runs.problems,

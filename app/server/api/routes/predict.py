@@ -161,6 +161,29 @@ async def upload_bytes(request: Request) -> bytes:
 def read_pixels(pixels: object) -> Any:
     """Return the (28, 28) input for JSON `pixels`, refusing (422) text and true/false among them:
     NumPy would read "0.5" and true as numbers, and a client that sends them has a bug to hear about."""
+    if not only_numbers(pixels):
+        refuse_text(pixels)
+    return pixels_to_input(pixels)
+
+
+NUMBER_TYPES = {int, float}
+
+
+def only_numbers(pixels: object) -> bool:
+    """Return True if `pixels` is a list of numbers or of lists of numbers (neither text nor true/false):
+    the fast path of refuse_text, one C-level pass of type() per row, for the pixels every drawing
+    sends. False means "look closer": refuse_text then finds what is wrong, if anything is."""
+    if not isinstance(pixels, list):
+        return False
+    kinds = set(map(type, pixels))
+    if kinds <= NUMBER_TYPES:
+        return True
+    return kinds == {list} and all(set(map(type, row)) <= NUMBER_TYPES for row in pixels)
+
+
+def refuse_text(pixels: object) -> None:
+    """Raise ImageError (422) naming the first text or true/false value among `pixels` (the reference:
+    every value looked at in turn)."""
     values = pixels if isinstance(pixels, list) else []
     for i, row in enumerate(values):
         for j, value in enumerate(row if isinstance(row, list) else [row]):
@@ -168,7 +191,6 @@ def read_pixels(pixels: object) -> Any:
                 where = f"[{i}][{j}]" if isinstance(row, list) else f"[{i}]"
                 raise ImageError(f"'pixels' must be 784 numbers in 0..1 (or 28 rows of 28), not text or "
                                  f"true/false; pixels{where} is {json.dumps(value)[:20]}", 422)
-    return pixels_to_input(pixels)
 
 
 MAX_BRACKETS = 64     # 28 rows of pixels need 29 '[' and one '{'; a data URL needs none
