@@ -2,7 +2,8 @@
 
 Starts `digit-studio serve` on a free loopback port with a throw-away state folder (the tests' own
 starter, tests/support/server.py), opens the page in Debian's headless chromium through Playwright,
-draws a 3, waits until the accuracy shown is mid-climb (--low..--high %), and saves a PNG. The pictures in docs/:
+draws a 3, waits until the accuracy shown is mid-climb (--low..--high %), and saves a PNG. The
+pictures in docs/:
 
     python scripts/screenshot.py --size 1920x1080 --present --out docs/screenshot-presentation.png
     python scripts/screenshot.py --size 1366x768 --out docs/screenshot-laptop.png
