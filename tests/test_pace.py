@@ -10,9 +10,14 @@ from typing import Any
 
 from app.server.schemas import RunConfigIn
 from app.training.config import FIELDS, TrainConfig
-from tests.support.wait import run_reaches
+from tests.support.wait import wait_until
 
 DEADLINE = 120.0   # bounds a broken test only; a passing one goes on as soon as the event happens
+
+
+def wait_for(fetch: Callable[[], Any], ok: Callable[[Any], bool], what: str) -> Any:
+    """Return fetch() once ok() holds for it (tests/test_replay.py waits with it too)."""
+    return wait_until(fetch, ok, DEADLINE, what=what)
 
 
 # ReLU with cross-entropy at the sigmoid's learning rate: its hidden units die within a few hundred steps.
@@ -22,11 +27,6 @@ DEAD_RELU = {"activation": "relu", "cost": "cross_entropy", "learning_rate": 3.0
 
 def run_of(client, run_id: str) -> dict:
     return client.get(f"/api/runs/{run_id}").json()
-
-
-def run_when(client, run_id: str, predicate: Callable[[dict], Any]) -> dict:
-    """Return the run once `predicate` holds for it."""
-    return run_reaches(lambda i: run_of(client, i), run_id, predicate, DEADLINE)
 
 
 def test_run_config_bounds_are_the_servers(client):
@@ -62,7 +62,7 @@ def test_pace_step_and_full_speed(client):
     run = client.post("/api/runs", json={"epochs": 100, "pace": 10}).json()
     rid = run["id"]
     assert run["pace"] == 10 and run["config"]["pace"] == 10
-    run_when(client, rid, lambda r: r["progress"]["examples_seen"] >= 10)
+    wait_for(lambda: run_of(client, rid), lambda r: r["progress"]["examples_seen"] >= 10, "a first step")
     slow = client.post(f"/api/runs/{rid}/pace", json={"pace": 5})
     assert slow.status_code == 422 and "one mini-batch of 10 a second" in slow.json()["detail"]
     assert client.post(f"/api/runs/{rid}/pace", json={"pace": "warp"}).status_code == 422
@@ -86,15 +86,15 @@ def test_pace_step_and_full_speed(client):
     assert client.post(f"/api/runs/{rid}/pace", json={"pace": "full"}).json()["pace"] == "full"
     client.post(f"/api/runs/{rid}/resume")
     # At 20 examples/s this would take over 4 minutes; at full speed, a moment.
-    run_when(client, rid, lambda r: r["progress"]["examples_seen"] >= 5_000)
+    wait_for(lambda: run_of(client, rid), lambda r: r["progress"]["examples_seen"] >= 5_000, "full speed")
     client.post(f"/api/runs/{rid}/stop")
-    run_when(client, rid, lambda r: r["status"] == "stopped")
+    wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "stopped", "the stop")
     assert client.post(f"/api/runs/{rid}/pace", json={"pace": 10}).status_code == 409
 
 
 def test_probe_points_before_90_percent_at_full_pace(client):
     rid = client.post("/api/runs", json={"epochs": 3}).json()["id"]
-    run_when(client, rid, lambda r: r["status"] == "finished")
+    wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
     points = client.get(f"/api/runs/{rid}/history").json()["points"]
     assert all(p["probe_size"] == 1000 and p["probe_accuracy"] is not None for p in points)
     seen = [p["examples_seen"] for p in points]
@@ -106,7 +106,7 @@ def test_probe_points_before_90_percent_at_full_pace(client):
 
 def test_a_dead_relu_run_is_flagged_and_ends_saying_so(client):
     rid = client.post("/api/runs", json=DEAD_RELU).json()["id"]
-    run = run_when(client, rid, lambda r: r["status"] not in ("queued", "running"))
+    run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] not in ("queued", "running"), "the end")
     warning = run["warning"]
     assert warning is not None and warning["code"] == "stuck", run
     assert "never activate" in warning["message"] and "try 0.1" in warning["suggestion"]
@@ -115,7 +115,7 @@ def test_a_dead_relu_run_is_flagged_and_ends_saying_so(client):
 
 def test_a_healthy_run_has_no_warning(client):
     rid = client.post("/api/runs", json={"train_subset": 5000, "epochs": 5}).json()["id"]
-    run = run_when(client, rid, lambda r: r["status"] == "finished")
+    run = wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
     assert run["warning"] is None and run["metrics"]["probe_accuracy"] > 0.5
 
 
