@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import PHONE, PROJECTOR, shot
-from tests.support.canvas import draw_strokes
+from tests.support.canvas import draw_strokes as draw  # also imported from here by other page tests
 from tests.support.server import free_port, running_server, serve
 from tests.support.wait import wait_until
 
@@ -75,7 +75,7 @@ def test_drawn_digits_are_recognised_by_the_run_being_watched(server: str, page:
     assert page.text_content("#predicted-digit") == "", "no answer before anything is drawn"
     for digit, strokes in (("1", ONE), ("0", ZERO)):
         page.click("#clear-canvas")
-        draw_strokes(page, strokes)
+        draw(page, strokes)
         page.wait_for_function(f"document.querySelector('#predicted-digit').textContent === '{digit}'",
                                timeout=10_000)
         winner = page.get_attribute("#output-bars li.win", "data-digit")
@@ -136,7 +136,7 @@ def test_a_saved_model_answers_when_the_url_names_it(server: str, page: Page) ->
     post_json(f"{server}/api/runs/{run_id}/save", {"name": "classroom"})
     open_studio(page, server, "?model=classroom")
     assert page.input_value("#model-picker") == "classroom"
-    draw_strokes(page, ONE)
+    draw(page, ONE)
     page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
     # The answer shown is the saved model's answer to this very drawing (the run it came from keeps
     # training and may answer differently; how well a network reads digits is tested elsewhere).
