@@ -32,6 +32,8 @@ class StepRequest:
 
 
 class Controls:
+    """Pause, resume, stop, the pace and single steps, set from any thread (Trainer is one)."""
+
     def __init__(self, pace: str | float) -> None:
         self._running = threading.Event()
         self._running.set()
