@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 from starlette.websockets import WebSocket
@@ -35,6 +36,7 @@ WEIGHTS_INTERVAL = 0.4    # the first-layer weight maps 2.5 times a second (16 x
 # The network picture and the drawing's answer under it follow each new report of the weights (the
 # trainer reports about 10 times a second): small messages, one encode per run per tick.
 NETWORK_INTERVAL = 0.08
+MAX_ENCODINGS = 64        # neuron selections kept encoded per report (each client may ask its own)
 log = logging.getLogger(__name__)
 ORDER = ("status", "studio", "metrics", "weights", "network", "activations", "error")
 
@@ -57,10 +59,34 @@ class Outbox:
         return texts
 
 
+class Encodings:
+    """The weights and network messages of a run's newest report, each encoded once and shared: the
+    feed's tick and every client that joins (a class comes and goes all lesson long) send the same text."""
+
+    def __init__(self) -> None:
+        self.of: Progress | None = None
+        self.texts: dict[tuple, str] = {}
+
+    def get(self, latest: Progress, key: tuple, make: Callable[[], str]) -> str:
+        if latest is not self.of or len(self.texts) >= MAX_ENCODINGS:   # bounded, whatever clients ask
+            self.of, self.texts = latest, {}
+        if key not in self.texts:
+            self.texts[key] = make()
+        return self.texts[key]
+
+    def weights(self, latest: Progress, neurons: tuple[int, ...]) -> str:
+        return self.get(latest, ("weights", neurons),
+                        lambda: weights_message(latest.snapshot, latest.step, neurons))
+
+    def network(self, latest: Progress) -> str:
+        return self.get(latest, ("network",), lambda: dumps(network_message(latest.snapshot, latest.step)))
+
+
 class Client:
     def __init__(self, websocket: WebSocket, run: Run):
         self.websocket, self.run = websocket, run
         self.outbox = Outbox()
+        self.encodings = Encodings()   # its feed's, once it joins
         self.drawing: np.ndarray | None = None     # (784,) float32, 1 = ink
         self.neurons: tuple[int, ...] | None = None
 
@@ -85,8 +111,8 @@ class Client:
         latest = self.run.latest
         if latest is not None:
             neurons = self.neurons or default_neurons(latest.snapshot)
-            self.outbox.put("weights", weights_message(latest.snapshot, latest.step, neurons))
-            self.outbox.put("network", dumps(network_message(latest.snapshot, latest.step)))
+            self.outbox.put("weights", self.encodings.weights(latest, neurons))
+            self.outbox.put("network", self.encodings.network(latest))
 
 
 def studio_message(runs: RunManager) -> str:
@@ -100,6 +126,7 @@ class Feed:
         self.run, self.runs = run, runs
         self.clients: set[Client] = set()
         self.task: asyncio.Task | None = None
+        self.encodings = Encodings()
 
     def broadcast(self, kind: str, text: str) -> None:
         for client in self.clients:
@@ -141,18 +168,15 @@ class Feed:
             await asyncio.sleep(TICK)
 
     def send_weights(self, latest: Progress) -> None:
-        """Encode the weight maps once per neuron selection."""
-        net, encoded = latest.snapshot, {}
+        """Send the weight maps, encoded once per neuron selection."""
+        default = default_neurons(latest.snapshot)
         for client in self.clients:
-            neurons = client.neurons or default_neurons(net)
-            if neurons not in encoded:
-                encoded[neurons] = weights_message(net, latest.step, neurons)
-            client.outbox.put("weights", encoded[neurons])
+            client.outbox.put("weights", self.encodings.weights(latest, client.neurons or default))
 
     def send_network_and_activations(self, latest: Progress) -> None:
         """Encode the network picture once and every client's activations in one batch."""
         net = latest.snapshot
-        self.broadcast("network", dumps(network_message(net, latest.step)))
+        self.broadcast("network", self.encodings.network(latest))
         drawing = [(client, client.drawing) for client in self.clients if client.drawing is not None]
         if drawing:
             texts = activation_messages(net, latest.step, np.stack([d for _, d in drawing]))
@@ -172,6 +196,7 @@ class LiveHub:
         if feed is None:
             feed = self.feeds[client.run.id] = Feed(client.run, self.runs)
         feed.clients.add(client)
+        client.encodings = feed.encodings
         if feed.task is None or feed.task.done():
             feed.task = asyncio.create_task(feed.watch(), name=f"feed-{client.run.id}")
 

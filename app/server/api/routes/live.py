@@ -29,12 +29,12 @@ async def live(websocket: WebSocket, run_id: str) -> None:
         await websocket.close(code=4404, reason=f"no run {run_id}"[:120])
         return
     client = Client(websocket, run)
+    state.live.join(client)   # first: the feed's encodings of the newest weights serve this client too
     client.outbox.put("studio", studio_message(state.runs))
     client.outbox.put("status", dumps({"type": "status", "run": run.to_dict()}))
     if run.latest is not None:
         client.outbox.put("metrics", dumps({"type": "metrics", **clean_metrics(run.latest)}))
         client.weights_now()
-    state.live.join(client)
     sender = asyncio.create_task(client.send_forever())
     receiver = asyncio.create_task(receive_forever(client))
     try:
