@@ -1,7 +1,8 @@
 """Runs as Ray actors (app/server/executors/ray.py) on a real local Ray cluster of two nodes, started
 inside a network namespace of the test's own (tests/support/ray_cluster.py has the scenario: start,
 live frames, pause, step, resume, predict ?run=, save, stop; two runs on two nodes; ray.kill of an
-actor interrupts its run only)."""
+actor interrupts its run only; tests/support/ray_restart.py: a run trains on through kill -9 and
+SIGTERM of its server, on the same actor, and the next server takes it back)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ def test_a_studio_on_a_two_node_ray_cluster(tmp_path: Path):
     assert summary["first"] == "stopped" and summary["second"] == "interrupted"
     assert len(summary["actor_parents"]) == 2 and "weights" in summary["live"]
     assert summary["saved"] == "from-ray"
+    # Through kill -9 and SIGTERM of its server: the same actor trained on, and was stopped at the end.
+    assert summary["restart_status"] == "stopped" and "weights" in summary["live_after_kill"]
+    assert summary["checkpoint"] < summary["first_after_kill"]
+    assert summary["shown_before_kill"] < summary["later_after_kill"]

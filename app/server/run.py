@@ -52,6 +52,7 @@ class Run:
         self.pause_requested = False    # asked before the trainer existed
         self.stop_requested = False
         self.shutting_down = False      # stopped by the server's shutdown, not by a person
+        self.detached = False           # left training (on Ray) by the server's shutdown, for the next one
         self.resume_from: tuple[Network, int] | None = None   # (checkpoint weights, first epoch)
         self.persist = False            # True: keep points for the database (take_unsaved)
         self._unsaved: list[dict[str, Any]] = []              # points not yet in the database

@@ -10,8 +10,9 @@ being trained.
 With a state folder (app/server/archive.py) every run, status change and metrics point is kept in
 SQLite (points in batches, about once a second, by a flusher thread, so training never waits on the
 disk), and checkpoints and replays keep the weights. After a restart, runs that were queued,
-running or paused say `interrupted`; `resume` continues them from their last checkpoint. `delete`
-forgets an ended run (rows, history, checkpoint, replay); its id is never handed out again.
+running or paused say `interrupted`; `resume` continues them from their last checkpoint, except on
+Ray, where a run whose actor trained on while no server ran is taken back where it is (reattach.py).
+`delete` forgets an ended run (rows, history, checkpoint, replay); its id is never handed out again.
 
 The manager also holds the studio's watched run (the one every open page follows unless its viewer
 picked another), changes a run's pace, and asks a paused run's trainer for single steps.
@@ -36,7 +37,9 @@ from app.training.trainer import Diverged, Progress, StepRequest, probe_set
 
 from .archive import Archive
 from .checkpoints import Checkpoints
-from .executors import EXECUTORS, Executor, RunFailed, WorkerLost, default_executor, make_executor
+from .executors import EXECUTORS, Executor, RunFailed, Training, WorkerLost, default_executor, make_executor
+from .executors.control import apply_controls
+from .reattach import active_runs, reattach, studio_id
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
 from .storage import StorageError
 from .store import Store
@@ -83,6 +86,7 @@ class RunManager:
         self.watched_changed = _now()
         self.studio_version = 0
         self.problems: list[str] = []          # what could not be read back (GET /api/health)
+        active = active_runs(self.store) if self.store is not None else {}
         if self.archive is not None:
             for run in self.archive.read_runs():
                 self._runs[run.id] = run
@@ -92,6 +96,8 @@ class RunManager:
             threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
         deleted = self.store.ids_taken() if self.store is not None else []
         self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
+        if self.executor_kind == "ray" and self.store is not None and self.store.writable:
+            reattach(self, active)
 
     # Persistence (app/server/archive.py) -----------------------------------------------------------
     def _save(self, run: Run) -> None:
@@ -101,6 +107,14 @@ class RunManager:
     def _set_status(self, run: Run, status: str, error: str | None = None) -> None:
         run.set_status(status, error)
         self._save(run)
+
+    def _change_status(self, run: Run, status: str, was: str) -> None:
+        """Save the new status first: a state folder that refuses it leaves the run as it `was`."""
+        try:
+            self._set_status(run, status)
+        except StorageError:
+            run.set_status(was)
+            raise
 
     def _note_problem(self, what: str, exc: BaseException) -> None:
         """Log a failed background write once per kind, and keep it for GET /api/health."""
@@ -151,8 +165,10 @@ class RunManager:
         no worker and shares no memory)."""
         with self._data_lock:
             if self._executor is None:
-                self._executor = make_executor(self.executor_kind, self.data,
-                                               max(self.max_concurrent, 1), self.ray_address)
+                ray = self.executor_kind == "ray"
+                studio = studio_id(self.store) if self.store is not None and ray else None
+                self._executor = make_executor(self.executor_kind, self.data, max(self.max_concurrent, 1),
+                                               self.ray_address, studio)
             return self._executor
 
     def probe_x(self) -> np.ndarray:
@@ -244,11 +260,7 @@ class RunManager:
             run = self.get(run_id)
             if run.status != "running":
                 raise RunStateError(f"run {run_id} is {run.status}; only a running run can be paused")
-            try:   # the status is saved first: a state folder that refuses it leaves the run running
-                self._set_status(run, "paused")
-            except StorageError:
-                run.set_status("running")
-                raise
+            self._change_status(run, "paused", "running")
             run.pause_requested = True
             if run.trainer is not None:
                 run.trainer.pause()
@@ -264,11 +276,7 @@ class RunManager:
             if run.status != "paused":
                 raise RunStateError(f"run {run_id} is {run.status}; only a paused or interrupted run can "
                                     "be resumed")
-            try:
-                self._set_status(run, "running")
-            except StorageError:
-                run.set_status("paused")
-                raise
+            self._change_status(run, "running", "paused")
             run.pause_requested = False
             if run.trainer is not None:
                 run.trainer.resume()
@@ -331,15 +339,21 @@ class RunManager:
         return run
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every run (they will say `interrupted` at the next start), wait (up to `timeout` seconds
-        each) for the threads to end, and write what is left to the database."""
+        """Stop every run (they will say `interrupted` at the next start; on Ray with a state folder
+        they train on, detached, for the next server to take back), wait (up to `timeout` seconds each)
+        for the threads to end, and write what is left to the database."""
         with self._lock:
             for run in self._queue:
                 self._set_status(run, "interrupted", "the server stopped before this run started")
             self._queue.clear()
+            executor = self._executor
+            detach = executor is not None and executor.survives_restart
             for run in self._runs.values():
-                if run.trainer is not None and not run.ended:
-                    run.shutting_down = True
+                if run.thread is None or run.ended:
+                    continue
+                run.shutting_down, run.detached = True, detach
+                run.stop_requested = run.stop_requested or not detach
+                if run.trainer is not None and not (executor is not None and executor.detach(run.trainer)):
                     run.trainer.stop()
         for run in list(self._runs.values()):
             thread = run.thread
@@ -357,26 +371,29 @@ class RunManager:
             while self._queue and self.running_count() < self.max_concurrent:
                 run = self._queue.popleft()
                 self._set_status(run, "running")
-                run.thread = threading.Thread(target=self._train, args=(run,), name=f"train-{run.id}",
-                                              daemon=True)
-                run.thread.start()
+                self.launch(run)
 
-    def _train(self, run: Run) -> None:
+    def launch(self, run: Run, training: Training | None = None) -> None:
+        """Start the run's thread: it trains the run (or reads on a `training` already going)."""
+        run.thread = threading.Thread(target=self._train, args=(run, training), name=f"train-{run.id}",
+                                      daemon=True)
+        run.thread.start()
+
+    def _train(self, run: Run, trainer: Training | None = None) -> None:
         """Body of a training thread: train, record how it ended, hand the slot to the next run."""
         status, error = "finished", None
         try:
-            network, start = run.resume_from or (None, 0)
-            run.resume_from = None
-            run.probe_x = self.probe_x()
-            trainer = self.executor().start(run.config, lambda p: self._on_progress(run, p),
-                                            self.report_seconds, network, start, run.id)
+            if trainer is None:
+                network, start = run.resume_from or (None, 0)
+                run.resume_from = None
+                trainer = self.executor().start(run.config, lambda p: self._on_progress(run, p),
+                                                self.report_seconds, network, start, run.id)
             with self._lock:
                 run.trainer = trainer
-                trainer.set_pace(run.pace)
-                if run.pause_requested:
-                    trainer.pause()
-                if run.stop_requested:
-                    trainer.stop()
+                apply_controls(trainer, run.pace, run.pause_requested, run.stop_requested)
+                if run.detached:   # the server began to stop while this run's training was being made
+                    self.executor().detach(trainer)
+            run.probe_x = self.probe_x()
             trainer.run()
             status = "stopped" if trainer.stopped else "finished"
             if trainer.stopped and run.shutting_down:
@@ -397,10 +414,11 @@ class RunManager:
                 # An ended run keeps its metrics, latest weights and replay; the trainer (its prepared
                 # data) and the thread go now.
                 run.trainer, run.thread = None, None
-                try:
-                    self._set_status(run, status, error)
-                except StorageError as exc:   # the run has ended all the same; health says why
-                    self._note_problem(f"could not save the end of run {run.id}", exc)
+                if not run.detached:   # a detached run trains on: its stored status stays as it is
+                    try:
+                        self._set_status(run, status, error)
+                    except StorageError as exc:   # the run has ended all the same; health says why
+                        self._note_problem(f"could not save the end of run {run.id}", exc)
                 if not run.shutting_down:
                     self._start_queued()
 

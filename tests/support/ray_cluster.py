@@ -5,7 +5,8 @@
 Run by tests/test_ray.py. It brings up the namespace's loopback (the only interface there, so no
 traffic can leave this machine), makes a token (RAY_AUTH_MODE=token, HOME=WORKDIR so the token is
 WORKDIR/.ray/auth_token), starts a head (1 CPU) and a second node (1 CPU) on 127.0.0.1, serves the
-studio with --ray, and takes runs through it. Every check is an assert; the last line printed is a
+studio with --ray, and takes runs through it, then one run through two restarts of its server
+(ray_restart.py). Every check is an assert; the last line printed is a
 JSON summary for the caller. The cluster is stopped whatever happens.
 """
 
@@ -16,11 +17,13 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 from websockets.asyncio.client import connect
 
 from app.training.mnist import load_mnist
+from tests.support.ray_restart import restart_scenario
 from tests.support.server import running_server
 from tests.support.wait import wait_until
 from tests.test_persistence import call
@@ -88,10 +91,10 @@ def scenario(work: Path) -> dict:
         summary["actor_parents"] = sorted(set(actors.values()))
         assert len(summary["actor_parents"]) == 2, f"both actors on one raylet: {actors}"
         # ray.kill on the second run's actor (found by its name): that run is interrupted, cleanly.
-        import ray
+        import ray  # not at the top: ray reads RAY_AUTH_MODE when imported
         ray.init(address=ADDRESS, log_to_driver=False)
         names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)]
-        victim = next(n for n in names if n.startswith(f"digit-studio-{b}-"))
+        victim = next(n for n in names if n.startswith("digit-studio-") and n.endswith(f"-{b}"))
         ray.kill(ray.get_actor(victim, namespace="digit-studio"))
         ended = wait_until(lambda: run(url, b), lambda r: r["status"] != "running", what="the killed run")
         assert ended["status"] == "interrupted" and "Ray actor" in ended["error"], ended
@@ -110,13 +113,22 @@ def main() -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     os.environ.update(HOME=str(work), RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
     ray_cli("get-auth-token", "--generate")
+    import ray
     common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--object-store-memory", str(400 * 2**20)]
     try:
         ray_cli("start", "--head", "--port", str(GCS_PORT), "--include-dashboard=false",
                 "--disable-usage-stats", *common)
         ray_cli("start", "--address", ADDRESS, *common)
         summary = scenario(work)
+        ray.init(address=ADDRESS, log_to_driver=False)
+        summary.update(restart_scenario(work, ADDRESS, LONG, live_frames))
+    except BaseException:
+        # Said now: a driver still connected when the cluster stops may be ended by Ray before Python
+        # prints the traceback.
+        traceback.print_exc()
+        raise
     finally:
+        ray.shutdown()
         subprocess.run(["ray", "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                        timeout=120)
     print(json.dumps(summary))

@@ -8,7 +8,8 @@ thread, in order. Two executors keep that promise:
 - `process` (local.py, the default): a pool of worker processes (`--max-runs` of them) that share MNIST
   through shared memory; reports come back over a pipe, so training no longer shares the web server's
   GIL, and a worker that dies takes only its own run with it.
-- `ray` (ray.py): each run a Ray actor on a Ray cluster, MNIST in its object store once.
+- `ray` (ray.py): each run a Ray actor on a Ray cluster, MNIST in its object store once. With a state
+  folder its actors outlive the server: `survives_restart`, `detach` at shutdown, `reattach` at start.
 - `thread` (thread.py): the Trainer on a thread of the server's own process, as before; the reference
   the process executor is tested against, and the choice for a one-core machine.
 
@@ -60,6 +61,11 @@ class Training(Protocol):
 
 class Executor(Protocol):
     name: str
+    survives_restart: bool   # its runs train on while no server runs, and a new one takes them back
+
+    def detach(self, training: Training) -> bool:
+        """Let `training` go on without this server (it stops); False: it must stop with the server."""
+        ...
 
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
               network: Network | None, start_epoch: int, label: str = "") -> Training: ...
@@ -67,10 +73,10 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def make_executor(kind: str, data: Callable[[], Mnist], workers: int,
-                  ray_address: str | None = None) -> Executor:
-    """Return the executor named `kind` ("process", "thread" or "ray", on the cluster at `ray_address`);
-    `data` loads MNIST when first needed."""
+def make_executor(kind: str, data: Callable[[], Mnist], workers: int, ray_address: str | None = None,
+                  studio: str | None = None) -> Executor:
+    """Return the executor named `kind` ("process", "thread" or "ray", on the cluster at `ray_address`,
+    its actors detached under the id `studio` if given); `data` loads MNIST when first needed."""
     if kind == "thread":
         from .thread import ThreadExecutor
         return ThreadExecutor(data)
@@ -81,5 +87,5 @@ def make_executor(kind: str, data: Callable[[], Mnist], workers: int,
         if not ray_address:
             raise ValueError("the ray executor needs the address of a Ray cluster (--ray ADDRESS)")
         from .ray import RayExecutor
-        return RayExecutor(data, ray_address)
+        return RayExecutor(data, ray_address, studio)
     raise ValueError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")

@@ -22,9 +22,10 @@ from typing import Any
 from app.nn.network import Network
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist
-from app.training.trainer import Diverged, Progress, StepRequest
+from app.training.trainer import Progress, StepRequest
 
-from . import RunFailed, WorkerLost
+from . import WorkerLost
+from .control import RemoteTraining
 from .shared import SharedMnist
 from .worker import main as worker_main
 
@@ -83,6 +84,7 @@ class WorkerProcess:
 
 class ProcessExecutor:
     name = "process"
+    survives_restart = False   # its runs end with the server (interrupted at the next start)
 
     def __init__(self, data: Callable[[], Mnist], workers: int):
         self._load = data
@@ -134,6 +136,9 @@ class ProcessExecutor:
               network: Network | None, start_epoch: int, label: str = "") -> ProcessTraining:
         return ProcessTraining(self, config, callback, report_seconds, network, start_epoch)
 
+    def detach(self, training: object) -> bool:
+        return False
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -145,54 +150,26 @@ class ProcessExecutor:
             self._shared = None
 
 
-class ProcessTraining:
+class ProcessTraining(RemoteTraining):
     """One run in a worker: the Trainer's controls, forwarded; its reports, read back by run()."""
 
     def __init__(self, executor: ProcessExecutor, config: TrainConfig, callback: Callable[[Progress], None],
                  report_seconds: float, network: Network | None, start_epoch: int):
-        self._executor, self.config, self.callback = executor, config, callback
+        super().__init__(config)
+        self._executor, self.callback = executor, callback
         self._report_seconds, self._network, self._start_epoch = report_seconds, network, start_epoch
         self.job = next(executor._jobs)
         self.worker: WorkerProcess | None = None
-        self._paused = self._stopped = False
-        self.pace: str | float = config.pace
         self._steps: StepRequest | None = None
-        self._lock = threading.Lock()
-        self.step = 0           # the newest report's step (the trainer's own count is in the worker)
-        self.outcome: str | None = None
 
     @property
     def pid(self) -> int | None:
         return self.worker.pid if self.worker is not None else None
 
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped or self.outcome == "stopped"
-
-    def _send(self, *message: Any) -> None:
+    def _send(self, kind: str, value: Any = None) -> None:
         with self._lock:
             if self.worker is not None:
-                self.worker.send((message[0], self.job, *message[1:]))
-
-    def pause(self) -> None:
-        self._paused = True
-        self._send("pause")
-
-    def resume(self) -> None:
-        self._paused = False
-        self._send("resume")
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._send("stop")
-
-    def set_pace(self, pace: str | float) -> None:
-        self.pace = pace
-        self._send("pace", pace)
+                self.worker.send((kind, self.job) if kind != "pace" else (kind, self.job, value))
 
     def request_steps(self, steps: int) -> StepRequest:
         request = StepRequest(steps)
@@ -257,9 +234,5 @@ class ProcessTraining:
             elif kind == "steps":
                 self._answer_steps(message[2])
             elif kind == "end":
-                self.outcome, text = message[2], message[3]
-                if self.outcome == "diverged":
-                    raise Diverged(text)
-                if self.outcome == "failed":
-                    raise RunFailed(text)
+                self._end(message[2], message[3])
                 return

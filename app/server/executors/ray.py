@@ -1,135 +1,73 @@
 """The Ray executor: each run trains in a Ray actor on a Ray cluster (`serve --ray ADDRESS`).
 
 MNIST goes into the cluster's object store once (`ray.put`); every actor reads it from there (on its
-node, zero-copy). The actor trains on a thread of its own and queues its reports; the server's run
-thread fetches them in order (RayTraining.run(), like the local executor's pipe), and forwards the
-controls as actor calls. The server stays the only writer of the state folder. An actor that dies
-(ray.kill, its node lost) makes its run `interrupted`, resumable from its last checkpoint. Actors are
-not detached: a restarted server finds its runs `interrupted`, as with the other executors.
+node, zero-copy). The actor (ray_actor.py) trains on a thread of its own and queues its reports; the
+server's run thread fetches them in order (RayTraining.run(), like the local executor's pipe), and
+forwards the controls as actor calls. The server stays the only writer of the state folder. An actor
+that dies (ray.kill, its node lost) makes its run `interrupted`, resumable from its last checkpoint.
+
+A studio with a state folder outlives its own restarts: its actors are detached and named
+`digit-studio-<studio id>-<run id>` in the namespace `digit-studio` (the studio id is kept in the
+state folder), so a server that stops (SIGTERM, or kill -9) leaves them training and the next one finds
+them (`reattach`) and reads on where the last left off. docs/scaling.md says what survives what.
 Needs the optional extra `cluster` (`pip install -e '.[cluster]'`).
 """
 
 from __future__ import annotations
 
-import itertools
-import queue
+import os
+import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from app.nn.network import Network
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist
-from app.training.trainer import Diverged, Progress, StepRequest, Trainer
+from app.training.trainer import Progress, StepRequest
 
-from . import RunFailed, WorkerLost
+from . import Training, WorkerLost
+from .control import RemoteTraining
+from .ray_actor import RunActor
 
 POLL_SECONDS = 1.0
 NAMESPACE = "digit-studio"
-STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
-               "w1_after", "error")
+LEASE_SECONDS = 300.0   # an actor that no server has called for this long stops and exits
+NAME_TRIES = 40         # a stale actor's name is free again a moment after ray.kill
 
 
-class RunActor:
-    """One run on a Ray node (made a remote class by RayExecutor)."""
-
-    def __init__(self, data: Mnist, config: dict[str, Any], params: np.ndarray | None, start_epoch: int,
-                 report_seconds: float, pace: str | float, paused: bool) -> None:
-        from app.training.threads import pin_blas_threads
-        pin_blas_threads()
-        self.reports: queue.Queue[tuple] = queue.Queue(maxsize=256)
-        self.trainer: Trainer | None = None
-        self.state: dict[str, Any] = {"pace": pace, "pause": paused, "stop": False}
-        self._lock = threading.Lock()
-        args = (data, config, params, start_epoch, report_seconds)
-        threading.Thread(target=self._train, args=args, daemon=True).start()
-
-    def _report(self, progress: Progress) -> None:
-        self.reports.put(("progress", progress.metrics(), progress.snapshot.params))
-
-    def _train(self, data: Mnist, config: dict[str, Any], params: np.ndarray | None, start_epoch: int,
-               report_seconds: float) -> None:
-        try:
-            c = TrainConfig.from_dict(config)
-            network = Network(c.sizes, c.activation, c.cost, params=params) if params is not None else None
-            trainer = Trainer(c, data, self._report, report_seconds=report_seconds, network=network,
-                              start_epoch=start_epoch)
-            with self._lock:
-                self.trainer = trainer
-                trainer.set_pace(self.state["pace"])
-                if self.state["pause"]:
-                    trainer.pause()
-                if self.state["stop"]:
-                    trainer.stop()
-            trainer.run()
-            self.reports.put(("end", "stopped" if trainer.stopped else "finished", ""))
-        except Diverged as exc:
-            self.reports.put(("end", "diverged", str(exc)))
-        except Exception as exc:
-            self.reports.put(("end", "failed", f"{type(exc).__name__}: {exc}"))
-        finally:
-            self.trainer = None
-
-    def poll(self, wait: float) -> list[tuple]:
-        """Return the reports queued since the last poll (waiting up to `wait` s for the first)."""
-        try:
-            out = [self.reports.get(timeout=wait)]
-        except queue.Empty:
-            return []
-        while len(out) < 64:
-            try:
-                out.append(self.reports.get_nowait())
-            except queue.Empty:
-                break
-        return out
-
-    def control(self, kind: str, value: Any = None) -> None:
-        with self._lock:
-            if kind == "pace":
-                self.state["pace"] = value
-            else:
-                self.state["pause"] = kind == "pause" or (self.state["pause"] and kind != "resume")
-                self.state["stop"] = self.state["stop"] or kind == "stop"
-            if self.trainer is not None:
-                if kind == "pace":
-                    self.trainer.set_pace(value)
-                else:
-                    getattr(self.trainer, kind)()
-
-    def steps(self, n: int) -> dict[str, Any]:
-        trainer = self.trainer
-        if trainer is None:
-            return {"error": "the run has not started training yet; try again shortly", "taken": 0}
-        request = trainer.request_steps(n)
-        request.done.wait()
-        return {**{k: getattr(request, k) for k in STEP_FIELDS}, "step": trainer.step}
-
-    def pid(self) -> int:
-        import os
-        return os.getpid()
-
-    def node(self) -> str:
-        import ray
-        return ray.get_runtime_context().get_node_id()
+def lease_seconds() -> float:
+    """Return the actors' lease: $DIGIT_STUDIO_RAY_LEASE seconds, else LEASE_SECONDS."""
+    text = os.environ.get("DIGIT_STUDIO_RAY_LEASE")
+    try:
+        value = float(text) if text else LEASE_SECONDS
+    except ValueError:
+        raise ValueError(f"$DIGIT_STUDIO_RAY_LEASE must be a number of seconds, got {text!r}") from None
+    if not 1 <= value <= 86_400:
+        raise ValueError(f"$DIGIT_STUDIO_RAY_LEASE must be 1 to 86400 seconds, got {text!r}")
+    return value
 
 
 class RayExecutor:
     name = "ray"
 
-    def __init__(self, data: Callable[[], Mnist], address: str):
+    def __init__(self, data: Callable[[], Mnist], address: str, studio: str | None = None):
+        """`studio`: this state folder's id; with it the actors are detached and outlive the server.
+        Without (no state folder: nothing could reattach) they end with the server."""
         import ray
         self._ray = ray
         self._load = data
         self.address = address
+        self.survives_restart = studio is not None
+        self.prefix = f"digit-studio-{studio or secrets.token_hex(4)}-"
+        self.lease = lease_seconds()
         if not ray.is_initialized():
             ray.init(address=address, log_to_driver=False, include_dashboard=False)
-        self._remote = ray.remote(num_cpus=1, max_concurrency=4)(RunActor)  # type: ignore[call-overload]
+        self._remote = ray.remote(num_cpus=1, max_concurrency=8)(RunActor)  # type: ignore[call-overload]
         self._data_ref: Any = None
         self._lock = threading.Lock()
         self.actors: list[Any] = []   # of the runs training now
-        self._jobs = itertools.count(1)
 
     def data_ref(self) -> Any:
         with self._lock:
@@ -137,61 +75,109 @@ class RayExecutor:
                 self._data_ref = self._ray.put(self._load())
             return self._data_ref
 
+    def ours(self) -> dict[str, str]:
+        """Return {run id: actor name} of the live actors of this studio (of its state folder)."""
+        found = {}
+        for entry in self._ray.util.list_named_actors(all_namespaces=True):
+            name = entry["name"]
+            if entry["namespace"] == NAMESPACE and name.startswith(self.prefix):
+                found[name[len(self.prefix):]] = name
+        return found
+
+    def find(self, run_id: str) -> Any:
+        """Return the handle of the run's actor, or None if it has none."""
+        try:
+            return self._ray.get_actor(self.prefix + run_id, namespace=NAMESPACE)
+        except ValueError:
+            return None
+
+    def kill(self, run_id: str) -> None:
+        actor = self.find(run_id)
+        if actor is not None:
+            self._ray.kill(actor)
+
+    def create(self, run_id: str, *args: Any) -> Any:
+        """Start the run's actor; a stale one holding its name (left by a server that never came back
+        to a run since resumed from its checkpoint) is ended first."""
+        options: dict[str, Any] = {"name": self.prefix + run_id, "namespace": NAMESPACE}
+        if self.survives_restart:
+            options["lifetime"] = "detached"
+        for _ in range(NAME_TRIES):
+            try:
+                actor = self._remote.options(**options).remote(*args, self.lease)
+            except ValueError:   # the name is taken
+                self.kill(run_id)
+                time.sleep(0.25)
+                continue
+            with self._lock:
+                self.actors.append(actor)
+            return actor
+        raise RuntimeError(f"the Ray actor name {self.prefix + run_id} stays taken; kill that actor")
+
+    def forget(self, actor: Any, kill: bool) -> None:
+        with self._lock:
+            if actor in self.actors:
+                self.actors.remove(actor)
+        if kill:
+            self._ray.kill(actor)
+
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
               network: Network | None, start_epoch: int, label: str = "") -> RayTraining:
-        return RayTraining(self, config, callback, report_seconds, network, start_epoch, label)
+        training = RayTraining(self, config, callback, label or secrets.token_hex(4))
+        training.new = (report_seconds, network, start_epoch)
+        return training
+
+    def reattach(self, run_id: str, config: TrainConfig, callback: Callable[[Progress], None],
+                 skip_through: int) -> RayTraining | None:
+        """Return the run's training on its actor, still going, or None if the actor is gone.
+        Reports up to step `skip_through` are in the run's history already: not published again."""
+        actor = self.find(run_id)
+        if actor is None:
+            return None
+        try:
+            state = self._ray.get(actor.hello.remote(), timeout=60)
+        except Exception:   # it died meanwhile, or does not answer: the run is interrupted
+            return None
+        training = RayTraining(self, config, callback, run_id, actor, skip_through)
+        training._paused, training._stopped, training.pace = state["pause"], state["stop"], state["pace"]
+        training.pid = state["pid"]
+        with self._lock:
+            self.actors.append(actor)
+        return training
+
+    def detach(self, training: Training) -> bool:
+        """Let a run's actor train on without this server; False if it must stop with the server."""
+        if not self.survives_restart or not isinstance(training, RayTraining):
+            return False
+        training.detached = True
+        return True
 
     def close(self) -> None:
-        for actor in list(self.actors):
-            self._ray.kill(actor)
+        if not self.survives_restart:
+            for actor in list(self.actors):
+                self._ray.kill(actor)
         self._ray.shutdown()
 
 
-class RayTraining:
+class RayTraining(RemoteTraining):
     """One run in a Ray actor: the Trainer's controls as actor calls; run() fetches its reports."""
 
     def __init__(self, executor: RayExecutor, config: TrainConfig, callback: Callable[[Progress], None],
-                 report_seconds: float, network: Network | None, start_epoch: int, label: str = ""):
-        self._executor, self.config, self.callback = executor, config, callback
-        # Named (in the "digit-studio" namespace) so an operator can find a run's actor: ray.get_actor
-        self.name = f"digit-studio-{label or 'run'}-{next(executor._jobs)}"
-        self._args = (report_seconds, network, start_epoch)
-        self.actor: Any = None
-        self._paused = self._stopped = False
-        self.pace: str | float = config.pace
-        self.step = 0
-        self.outcome: str | None = None
-        self._lock = threading.Lock()
+                 run_id: str, actor: Any = None, skip_through: int = -1):
+        super().__init__(config)
+        self._executor, self.callback, self.run_id = executor, callback, run_id
+        self.new: tuple[float, Network | None, int] | None = None   # (report_seconds, weights, first epoch)
+        self.actor = actor
+        self.pid: int | None = None
+        self.detached = False          # the server is stopping: run() returns, the actor trains on
+        self._skip_through = skip_through
+        self._ack = -1                 # number of the newest report published
         self._published = threading.Condition()   # a step's answer waits for its report to be published
 
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped or self.outcome == "stopped"
-
-    def _control(self, kind: str, value: Any = None) -> None:
+    def _send(self, kind: str, value: Any = None) -> None:
         with self._lock:
             if self.actor is not None:
                 self.actor.control.remote(kind, value)
-
-    def pause(self) -> None:
-        self._paused = True
-        self._control("pause")
-
-    def resume(self) -> None:
-        self._paused = False
-        self._control("resume")
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._control("stop")
-
-    def set_pace(self, pace: str | float) -> None:
-        self.pace = pace
-        self._control("pace", pace)
 
     def request_steps(self, steps: int) -> StepRequest:
         request = StepRequest(steps)
@@ -217,44 +203,57 @@ class RayTraining:
         threading.Thread(target=wait, daemon=True).start()
         return request
 
-    def run(self) -> None:
-        ray, c = self._executor._ray, self.config
-        report_seconds, network, start_epoch = self._args
+    def _create(self) -> None:
+        assert self.new is not None
+        report_seconds, network, start_epoch = self.new
         params = network.params if network is not None else None
+        self.new = None
         with self._lock:
-            actor_class = self._executor._remote.options(name=self.name, namespace=NAMESPACE)
-            self.actor = actor_class.remote(self._executor.data_ref(), c.to_dict(), params,
-                                                       start_epoch, report_seconds, self.pace, self._paused)
-            self._executor.actors.append(self.actor)
+            self.actor = self._executor.create(self.run_id, self._executor.data_ref(), self.config.to_dict(),
+                                               params, start_epoch, report_seconds, self.pace, self._paused)
             if self._stopped:
                 self.actor.control.remote("stop")
+
+    def _fetch(self, wait: float) -> list[tuple[int, tuple]]:
+        ray = self._executor._ray
         try:
-            while True:
-                try:
-                    messages = ray.get(self.actor.poll.remote(POLL_SECONDS))
-                except ray.exceptions.RayActorError as exc:
-                    raise WorkerLost(f"the Ray actor training this run ended ({exc.__class__.__name__}); "
-                                     "resume the run to continue from its last checkpoint") from None
-                for message in messages:
+            return ray.get(self.actor.poll.remote(self._ack, wait))
+        except ray.exceptions.RayActorError as exc:
+            raise WorkerLost(f"the Ray actor training this run ended ({exc.__class__.__name__}); "
+                             "resume the run to continue from its last checkpoint") from None
+
+    def catch_up(self) -> None:
+        """Publish the reports the actor queued while no server read them (a reattached run's, before
+        the server answers anyone: it shows where the run is, not where its checkpoint was)."""
+        for number, message in self._fetch(POLL_SECONDS if not self._paused else 0.0):
+            if message[0] != "progress":
+                return     # its end: run() reads it again and ends the run
+            self._publish(number, message)
+
+    def _publish(self, number: int, message: tuple) -> None:
+        c, metrics = self.config, message[1]
+        if metrics["step"] > self._skip_through or metrics["final"]:   # else in the history already
+            progress = Progress(snapshot=Network(c.sizes, c.activation, c.cost, params=message[2]), **metrics)
+            self.callback(progress)
+            with self._published:
+                self.step = progress.step
+                self._published.notify_all()
+        self._ack = number
+
+    def run(self) -> None:
+        if self.actor is None:
+            self._create()
+        try:
+            while not self.detached:
+                for number, message in self._fetch(POLL_SECONDS):
                     if message[0] == "progress":
-                        snapshot = Network(c.sizes, c.activation, c.cost, params=message[2])
-                        progress = Progress(snapshot=snapshot, **message[1])
-                        self.callback(progress)
-                        with self._published:
-                            self.step = progress.step
-                            self._published.notify_all()
+                        self._publish(number, message)
                     else:
-                        self.outcome = message[1]
-                        if self.outcome == "diverged":
-                            raise Diverged(message[2])
-                        if self.outcome == "failed":
-                            raise RunFailed(message[2])
+                        self._end(message[1], message[2])
                         return
         finally:
             with self._lock:
                 actor, self.actor = self.actor, None
             with self._published:   # a step still waiting for its report hears the end
                 self._published.notify_all()
-            if actor in self._executor.actors:
-                self._executor.actors.remove(actor)
-            ray.kill(actor)
+            self._executor.forget(actor, kill=not self.detached)

@@ -12,6 +12,7 @@ from app.training.trainer import Progress, Trainer
 
 class ThreadExecutor:
     name = "thread"
+    survives_restart = False   # its runs end with the server (interrupted at the next start)
 
     def __init__(self, data: Callable[[], Mnist]):
         self._data = data
@@ -20,6 +21,9 @@ class ThreadExecutor:
               network: Network | None, start_epoch: int, label: str = "") -> Trainer:
         return Trainer(config, self._data(), callback, report_seconds=report_seconds, network=network,
                        start_epoch=start_epoch)
+
+    def detach(self, training: object) -> bool:
+        return False
 
     def close(self) -> None:
         pass

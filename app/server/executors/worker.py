@@ -29,6 +29,7 @@ from app.training.mnist import Mnist
 from app.training.threads import pin_blas_threads
 from app.training.trainer import Diverged, Progress, StepRequest, Trainer
 
+from .control import apply_controls
 from .shared import attach
 
 BACKLOG = 4
@@ -141,11 +142,7 @@ class Worker:
                               start_epoch=start_epoch)
             with job.lock:
                 job.trainer = trainer
-                trainer.set_pace(job.pace)
-                if job.paused:
-                    trainer.pause()
-                if job.stopped:
-                    trainer.stop()
+                apply_controls(trainer, job.pace, job.paused, job.stopped)
             trainer.run()
             outcome = "stopped" if trainer.stopped else "finished"
         except Diverged as exc:

@@ -1,0 +1,140 @@
+"""One run on a Ray node: the actor that trains it (made a remote class by RayExecutor, ray.py).
+
+The Trainer runs on a thread of the actor; its reports wait in a bounded queue, each with a sequence
+number, until the server acknowledges them: `poll(ack, wait)` forgets the reports up to `ack` and
+returns the next ones. A report handed to a server that died before publishing it is therefore handed
+again to the next server (nothing is lost across a restart), and when MAX_QUEUED reports wait unread
+the training waits for the server (backpressure, not loss, and bounded memory).
+
+The lease: every call from a server (poll, control, steps, hello) renews it. An actor that no server
+has called for `lease_seconds` (its server is gone and none came back) exits, so nothing trains for
+nobody; its run reads `interrupted`, resumable from its last checkpoint, when a server returns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from app.nn.network import Network
+from app.training.config import TrainConfig
+from app.training.mnist import Mnist
+from app.training.trainer import Diverged, Progress, Trainer
+
+from .control import apply_controls
+
+log = logging.getLogger(__name__)
+MAX_QUEUED = 256      # reports waiting for the server (~25 s of them at 10 a second); then training waits
+POLL_BATCH = 64       # reports handed over by one poll
+STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
+               "w1_after", "error")
+
+
+class RunActor:
+    def __init__(self, data: Mnist, config: dict[str, Any], params: np.ndarray | None, start_epoch: int,
+                 report_seconds: float, pace: str | float, paused: bool, lease_seconds: float) -> None:
+        from app.training.threads import pin_blas_threads
+        pin_blas_threads()
+        self._reports: deque[tuple[int, tuple]] = deque()
+        self._numbers = itertools.count()
+        self._changed = threading.Condition()
+        self.trainer: Trainer | None = None
+        self.state: dict[str, Any] = {"pace": pace, "pause": paused, "stop": False}
+        self._lock = threading.Lock()
+        self.lease = float(lease_seconds)
+        self._called = time.monotonic()
+        args = (data, config, params, start_epoch, report_seconds)
+        threading.Thread(target=self._train, args=args, name="run-train", daemon=True).start()
+        threading.Thread(target=self._keep_lease, name="run-lease", daemon=True).start()
+
+    def _queue(self, message: tuple) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: len(self._reports) < MAX_QUEUED)
+            self._reports.append((next(self._numbers), message))
+            self._changed.notify_all()
+
+    def _report(self, progress: Progress) -> None:
+        self._queue(("progress", progress.metrics(), progress.snapshot.params))
+
+    def _train(self, data: Mnist, config: dict[str, Any], params: np.ndarray | None, start_epoch: int,
+               report_seconds: float) -> None:
+        try:
+            c = TrainConfig.from_dict(config)
+            network = Network(c.sizes, c.activation, c.cost, params=params) if params is not None else None
+            trainer = Trainer(c, data, self._report, report_seconds=report_seconds, network=network,
+                              start_epoch=start_epoch)
+            with self._lock:
+                self.trainer = trainer
+                apply_controls(trainer, self.state["pace"], self.state["pause"], self.state["stop"])
+            trainer.run()
+            self._queue(("end", "stopped" if trainer.stopped else "finished", ""))
+        except Diverged as exc:
+            self._queue(("end", "diverged", str(exc)))
+        except Exception as exc:
+            self._queue(("end", "failed", f"{type(exc).__name__}: {exc}"))
+        finally:
+            self.trainer = None
+
+    def _keep_lease(self) -> None:
+        check = min(self.lease / 4, 5.0)
+        while not threading.Event().wait(check):
+            if time.monotonic() - self._called > self.lease:
+                log.warning("no server called for %.0f s: this run's actor ends", self.lease)
+                os._exit(0)   # the queue may hold a training thread waiting for room; nobody will read it
+
+    def _renew(self) -> None:
+        self._called = time.monotonic()
+
+    def poll(self, ack: int, wait: float) -> list[tuple[int, tuple]]:
+        """Forget the reports numbered up to `ack` (the server has published them) and return the next
+        ones, oldest first, waiting up to `wait` s for the first."""
+        self._renew()
+        with self._changed:
+            while self._reports and self._reports[0][0] <= ack:
+                self._reports.popleft()
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: bool(self._reports), timeout=wait)
+            return list(itertools.islice(self._reports, POLL_BATCH))
+
+    def hello(self) -> dict[str, Any]:
+        """Return the controls in force and who trains (for a server that reattaches)."""
+        self._renew()
+        with self._lock:
+            return {**self.state, "pid": os.getpid()}
+
+    def control(self, kind: str, value: Any = None) -> None:
+        self._renew()
+        with self._lock:
+            if kind == "pace":
+                self.state["pace"] = value
+            else:
+                self.state["pause"] = kind == "pause" or (self.state["pause"] and kind != "resume")
+                self.state["stop"] = self.state["stop"] or kind == "stop"
+            if self.trainer is not None:
+                if kind == "pace":
+                    self.trainer.set_pace(value)
+                else:
+                    getattr(self.trainer, kind)()
+
+    def steps(self, n: int) -> dict[str, Any]:
+        self._renew()
+        trainer = self.trainer
+        if trainer is None:
+            return {"error": "the run has not started training yet; try again shortly", "taken": 0}
+        request = trainer.request_steps(n)
+        request.done.wait()
+        return {**{k: getattr(request, k) for k in STEP_FIELDS}, "step": trainer.step}
+
+    def pid(self) -> int:
+        return os.getpid()   # an onlooker's question: it does not renew the lease
+
+    def node(self) -> str:
+        import ray
+        return ray.get_runtime_context().get_node_id()

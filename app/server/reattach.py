@@ -1,0 +1,85 @@
+"""Runs that outlive their server, on Ray: at start, take back the runs whose actors trained on while no
+server ran, and end this studio's actors that nobody will read.
+
+A studio's actors are named after its state folder's id (`studio_id`, kept in the folder) and their
+run ids, so a server on the same folder finds exactly its own. For each run stored as running or
+paused: its actor alive -> the run is taken back as it is (same actor, its queued reports read in
+order, its controls as they were); its actor gone (the cluster restarted, or its lease ran out) ->
+the run stays `interrupted`, resumable from its last checkpoint. An actor whose run is unknown,
+deleted or ended is killed. docs/scaling.md says what survives what.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING
+
+from .executors import WorkerLost
+from .store import Store
+
+if TYPE_CHECKING:
+    from .runs import RunManager
+
+log = logging.getLogger(__name__)
+STUDIO_FILE = "studio-id"
+
+
+def studio_id(store: Store) -> str | None:
+    """Return the id of the state folder (made the first time); None if it can be neither read nor made."""
+    path = store.state_dir / STUDIO_FILE
+    try:
+        text = path.read_text().strip() if path.exists() else ""
+        if not (len(text) == 12 and all(c in "0123456789abcdef" for c in text)):
+            text = secrets.token_hex(6)
+            path.write_text(text + "\n")
+    except OSError as exc:
+        log.warning("no studio id in %s (%s): Ray actors will not outlive this server", store.state_dir, exc)
+        return None
+    return text
+
+
+def active_runs(store: Store) -> dict[str, str]:
+    """Return {run id: status} of the runs stored as running or paused (read before the archive marks
+    them interrupted)."""
+    return {row.id: row.status for row in store.runs() if row.status in ("running", "paused")}
+
+
+def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
+    """Take back the `active` runs whose actors still train; kill this studio's other actors. Return
+    the ids taken back."""
+    from .executors.ray import RayExecutor
+    try:
+        executor = manager.executor()
+        assert isinstance(executor, RayExecutor)
+        found = executor.ours()
+    except Exception as exc:   # the cluster cannot be reached: the runs stay interrupted
+        manager._note_problem("could not reach the Ray cluster to take back the runs training there", exc)
+        return []
+    taken = []
+    for run_id in found:
+        run = manager._runs.get(run_id)
+        training = None
+        if run is not None and run_id in active:
+            last = max([p["step"] for p in run.history()] + [run.latest.step if run.latest else -1])
+            publish = lambda p, r=run: manager._on_progress(r, p)   # noqa: E731
+            training = executor.reattach(run_id, run.config, publish, last)
+        if training is not None:
+            try:
+                assert run is not None
+                training.catch_up()
+                run.pace, run.pause_requested = training.pace, training.paused
+                run.stop_requested, run.error = training.stopped, None
+                manager._set_status(run, "paused" if training.paused else "running")
+                run.trainer = training   # controls work at once, before its thread is under way
+                manager.launch(run, training)
+                taken.append(run_id)
+                log.info("run %s: taken back on its Ray actor (pid %s), still %s", run_id, training.pid,
+                         run.status)
+                continue
+            except WorkerLost:   # it ended just now
+                pass
+        log.warning("killing the Ray actor of run %s: %s", run_id,
+                    "its run is not training" if training is None else "it ended while being taken back")
+        executor.kill(run_id)
+    return taken
