@@ -1,7 +1,11 @@
 # Digit Studio: the server, the page, the shipped models and the real MNIST in one image.
 #   docker build -t digit-studio .
 #   docker run --rm -p 8000:8000 -v digit-studio:/var/lib/digit-studio digit-studio
-FROM python:3.11-slim-bookworm
+# Target `cluster` adds Ray, for the nodes of a Ray cluster and a studio on one (deploy/compose.yaml).
+# PYTHON_IMAGE: any Debian-based image with python3.11+ and pip as `python` and `pip` (a local one, say,
+# where no registry is reachable: scripts/compose-check.sh).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE} AS studio
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -36,3 +40,13 @@ VOLUME ["/var/lib/digit-studio"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
 CMD ["digit-studio", "serve", "--host", "0.0.0.0"]
+
+# The studio plus the optional `cluster` extra (Ray), pinned by the same constraints.txt. Actors import
+# the app's code, so every Ray node runs this same image.
+FROM studio AS cluster
+USER 0
+RUN pip install --no-cache-dir -c constraints.txt -e '.[cluster]'
+USER 10001:10001
+
+# The default target (a plain `docker build`): the studio without Ray.
+FROM studio
