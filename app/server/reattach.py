@@ -82,4 +82,9 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
         log.warning("killing the Ray actor of run %s: %s", run_id,
                     "its run is not training" if training is None else "it ended while being taken back")
         executor.kill(run_id)
+    for run_id in active.keys() - set(taken):
+        if (run := manager._runs.get(run_id)) is not None:
+            run.error = (f"{run.error}; its Ray actor is gone (the cluster restarted, or no server called "
+                         f"it within its lease of {executor.lease:.0f} s)")
+            manager._save(run)
     return taken

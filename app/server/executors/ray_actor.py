@@ -67,7 +67,9 @@ class RunActor:
                report_seconds: float) -> None:
         try:
             c = TrainConfig.from_dict(config)
-            network = Network(c.sizes, c.activation, c.cost, params=params) if params is not None else None
+            # A copy: arrays that come through Ray are read-only views of its object store.
+            network = Network(c.sizes, c.activation, c.cost, params=np.array(params)) if params is not None \
+                else None
             trainer = Trainer(c, data, self._report, report_seconds=report_seconds, network=network,
                               start_epoch=start_epoch)
             with self._lock:
