@@ -90,7 +90,7 @@ echo "built in $((SECONDS - start)) s"
 down() {
     if [ "${KEEP:-0}" = 1 ]; then
         echo "left running; stop it with: CONTAINERS_CONF=$CONTAINERS_CONF RAY_AUTH_TOKEN=x DIGIT_STUDIO_TOKEN=x" \
-             "${COMPOSE[*]} down -v"
+             "${COMPOSE[*]} down -v  (and podman volume prune for the Ray nodes' anonymous volumes)"
         return
     fi
     step "down"

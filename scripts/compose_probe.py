@@ -97,7 +97,8 @@ def main() -> int:
     def training() -> list[dict]:
         return [r for r in call(f"{api}/runs") if r["status"] == "running" and r["progress"]]
     first = wait_for("the first run to train", training, 300)[0]
-    seen["first_run"] = {"id": first["id"], **in_studio(args.studio, WHERE_IS_ACTOR, first["id"])}
+    seen["first_run"] = {"id": first["id"], "actors": wait_for(
+        "the first run's actor", lambda: in_studio(args.studio, WHERE_IS_ACTOR, first["id"])["actors"], 300)}
 
     # Slow enough to find its actor while it trains; then full speed to the end.
     t1 = time.monotonic()
@@ -119,6 +120,8 @@ def main() -> int:
     print(json.dumps(seen))
 
     problems = []
+    if not any(actor["node_cpus"] > 0 for actor in seen["first_run"]["actors"]):
+        problems.append("the first run is not training on a Ray node with CPUs (the worker)")
     if not any(actor["node_cpus"] > 0 for actor in placed):
         problems.append("the API's run did not land on a Ray node with CPUs (the worker)")
     if done["status"] != "finished" or (metrics.get("test_accuracy") or 0) < 0.85:
