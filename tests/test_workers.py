@@ -15,6 +15,7 @@ import pytest
 from app.nn.network import Network
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
+from tests.support.procs import processes, server_pid
 from tests.support.server import running_server
 from tests.support.wait import wait_until
 from tests.test_persistence import call
@@ -27,21 +28,8 @@ TINY = TrainConfig(hidden=[16], train_subset=200, epochs=1)
 def workers_of(port: int) -> list[int]:
     """Return the pids of the worker processes of the server listening on `port` (found in /proc:
     children of that server made by multiprocessing's spawn, not its resource tracker)."""
-    servers, children = set(), []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            ppid = int(next(line.split()[1] for line in (entry / "status").read_text().splitlines()
-                            if line.startswith("PPid:")))
-        except (OSError, StopIteration):
-            continue
-        if b"serve" in cmd and str(port).encode() in cmd:
-            servers.add(int(entry.name))
-        if any(b"spawn_main" in part for part in cmd):
-            children.append((int(entry.name), ppid))
-    return [pid for pid, ppid in children if ppid in servers]
+    server = server_pid(port)
+    return [pid for pid, cmd, ppid in processes() if ppid == server and any(b"spawn_main" in p for p in cmd)]
 
 
 def memory(pid: int) -> dict[str, int]:

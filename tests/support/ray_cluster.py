@@ -23,6 +23,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from app.training.mnist import load_mnist
+from tests.support.procs import processes
 from tests.support.ray_restart import kill_server, restart_scenario
 from tests.support.server import running_server
 from tests.support.wait import wait_until
@@ -40,18 +41,7 @@ def ray_cli(*args: str) -> None:
 
 def actor_processes() -> dict[int, int]:
     """Return {pid: parent pid} of the processes running our actors (titled ray::RunActor)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes()
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            if b"ray::RunActor" in cmd:
-                found[int(entry.name)] = int(next(line.split()[1] for line in status.splitlines()
-                                                  if line.startswith("PPid:")))
-    return found
+    return {pid: ppid for pid, cmd, ppid in processes() if any(b"ray::RunActor" in part for part in cmd)}
 
 
 async def live_frames(url: str, run_id: str, n: int = 3) -> list[str]:

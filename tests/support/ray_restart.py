@@ -25,25 +25,12 @@ from app.server.executors.ray_actor import RunActor
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist, Split, load_mnist
 from app.training.modelfile import load_model
+from tests.support.procs import server_pid
 from tests.support.server import running_server
 from tests.support.wait import wait_until
 from tests.test_persistence import call
 
 NAMESPACE = "digit-studio"
-
-
-def server_pid(url: str) -> int:
-    """Return the pid of the `digit-studio serve` process listening on `url`'s port (found in /proc)."""
-    port = url.rsplit(":", 1)[1].encode()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"serve" in cmd and b"--port" in cmd and port in cmd:
-                return int(entry.name)
-    raise AssertionError(f"no server process on port {port!r}")
 
 
 def our_actors() -> list[str]:
@@ -64,7 +51,7 @@ def kill_server(url: str, state: Path, run_id: str) -> dict:
     name = f"digit-studio-{(state / 'studio-id').read_text().strip()}-{run_id}"
     pid = ray.get(ray.get_actor(name, namespace=NAMESPACE).pid.remote())
     shown = get(url, run_id)["progress"]["examples_seen"]
-    os.kill(server_pid(url), signal.SIGKILL)
+    os.kill(server_pid(int(url.rsplit(':', 1)[1])), signal.SIGKILL)
     return {"actor": name, "restart_pid": pid, "shown_before_kill": shown}
 
 
@@ -100,7 +87,7 @@ def restart_scenario(state: Path, before: dict, address: str, live_frames: Any) 
         assert ray.get(actor.pid.remote()) == pid
         wait_until(lambda: get(url, rid), lambda r: r["progress"]["examples_seen"]
                    > again["progress"]["examples_seen"], what="the run going on after a graceful restart")
-        os.kill(server_pid(url), signal.SIGKILL)
+        os.kill(server_pid(int(url.rsplit(':', 1)[1])), signal.SIGKILL)
     ray.kill(actor)                               # 3. the actor gone too
     orphan = _orphan(ray, name.rsplit("-", 1)[0] + "-r999")
     lapsing = _lapsing_actor(ray)

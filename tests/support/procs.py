@@ -1,0 +1,29 @@
+"""The processes of this machine as /proc shows them, for tests that find a server or a worker by its
+command line (to kill it, or to see where a run trains)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def processes() -> Iterator[tuple[int, list[bytes], int]]:
+    """Yield (pid, command line split at its NULs, parent pid) of every process still there."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            status = (entry / "status").read_text()
+        except OSError:   # it ended meanwhile
+            continue
+        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+        yield int(entry.name), cmd, ppid
+
+
+def server_pid(port: int) -> int:
+    """Return the pid of the `digit-studio serve ... --port PORT` process."""
+    for pid, cmd, _ in processes():
+        if b"serve" in cmd and b"--port" in cmd and str(port).encode() in cmd:
+            return pid
+    raise AssertionError(f"no server process on port {port}")
