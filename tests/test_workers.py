@@ -1,13 +1,14 @@
 """Runs in worker processes (app/server/executors/local.py): a worker killed with SIGKILL takes only
 its own run, which says so and resumes from its checkpoint; runs at once get a process each and map
-the one shared copy of MNIST; an exception inside a worker fails that run only; an ended run lets go
-of what it trained with."""
+the one shared copy of MNIST, which the server reads too (its loaded copy let go); an exception
+inside a worker fails that run only; an ended run lets go of what it trained with."""
 
 from __future__ import annotations
 
 import gc
 import os
 import signal
+import weakref
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from app.nn.network import Network
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
+from app.training.mnist import Mnist, Split
 from tests.support.procs import processes, server_pid
 from tests.support.server import running_server
 from tests.support.wait import wait_until
@@ -113,6 +115,27 @@ def test_four_runs_train_in_four_processes_that_share_mnist(four):
         four.stop(run.id)
     for run in runs:
         wait_until(lambda r=run: r.status, lambda s: s == "stopped", what=f"{run.id} stopped")
+
+
+def test_the_server_reads_the_shared_pages_and_lets_its_loaded_copy_go(mnist):
+    loaded: list[weakref.ref] = []
+
+    def load() -> Mnist:   # a copy of its own, as a server reads from disk (the fixture's is cached)
+        data = Mnist(Split(mnist.train.images.copy(), mnist.train.labels), mnist.test, mnist.checksums)
+        loaded.append(weakref.ref(data.train.images))
+        return data
+
+    manager = RunManager(1, data_loader=load, executor="process")
+    try:
+        assert manager.data().train.images.flags.writeable   # before any run: the loaded copy
+        run = manager.create(TINY)
+        wait_until(lambda: run.status, lambda s: s == "finished", what="a run in a worker")
+        shared = manager.executor().shared_data()
+        assert shared is not None and manager.data() is shared and not shared.train.images.flags.writeable
+        gc.collect()
+        assert len(loaded) == 1 and loaded[0]() is None, "the server still holds the MNIST it loaded"
+    finally:
+        manager.shutdown()
 
 
 def test_an_exception_in_a_worker_fails_that_run_and_the_next_trains(mnist):

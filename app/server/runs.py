@@ -32,13 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from app.training.config import TrainConfig, pace_problem
-from app.training.mnist import Mnist, load_mnist
+from app.training.mnist import Mnist
 from app.training.trainer import Diverged, Progress, StepRequest, probe_set
 
 from .archive import Archive
 from .checkpoints import Checkpoints
 from .executors import EXECUTORS, Executor, RunFailed, Training, WorkerLost, default_executor, make_executor
 from .executors.control import apply_controls
+from .executors.shared import read_mnist
 from .reattach import active_runs, reattach, studio_id
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
 from .storage import StorageError
@@ -68,7 +69,7 @@ class RunManager:
             raise ValueError(f"unknown executor {self.executor_kind!r}; choose one of {', '.join(EXECUTORS)}")
         self._executor: Executor | None = None   # made when the first run starts
         self._probe_x: np.ndarray | None = None
-        self._load_data = data_loader or (lambda: load_mnist(data_dir))
+        self._load_data = data_loader or (lambda: read_mnist(data_dir))
         self._data: Mnist | None = None
         self._data_lock = threading.Lock()
         self._runs: dict[str, Run] = {}
@@ -154,11 +155,18 @@ class RunManager:
 
     # Runs ----------------------------------------------------------------------------------------
     def data(self) -> Mnist:
-        """Return MNIST, loaded (and checksummed) once for all runs."""
+        """Return MNIST, loaded (and checksummed) once for all runs; once the worker processes share
+        it, the shared pages (the server's own reads use them too, and the loaded copy is let go)."""
         with self._data_lock:
             if self._data is None:
                 self._data = self._load_data()
             return self._data
+
+    def _share_data(self) -> None:
+        shared = self.executor().shared_data()
+        if shared is not None:
+            with self._data_lock:
+                self._data = shared
 
     def executor(self) -> Executor:
         """Return the executor runs train in, made on first use (a server that never trains starts
@@ -393,6 +401,7 @@ class RunManager:
                 apply_controls(trainer, run.pace, run.pause_requested, run.stop_requested)
                 if run.detached:   # the server began to stop while this run's training was being made
                     self.executor().detach(trainer)
+            self._share_data()
             run.probe_x = self.probe_x()
             trainer.run()
             status = "stopped" if trainer.stopped else "finished"

@@ -70,6 +70,11 @@ class Executor(Protocol):
     def start(self, config: TrainConfig, callback: Callable[[Progress], None], report_seconds: float,
               network: Network | None, start_epoch: int, label: str = "") -> Training: ...
 
+    def shared_data(self) -> Mnist | None:
+        """Make ready the MNIST its runs share and return it if the server may read that instead of
+        a copy of its own (the process executor's shared memory); None: the server keeps its copy."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -102,6 +102,9 @@ class ProcessExecutor:
                 self._shared = SharedMnist(self._load())
             return self._shared
 
+    def shared_data(self) -> Mnist:
+        return self.shared().data
+
     def pids(self) -> list[int]:
         """Return the pids of the live workers (for tests and health)."""
         with self._lock:

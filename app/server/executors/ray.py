@@ -145,6 +145,9 @@ class RayExecutor:
             self.actors.append(actor)
         return training
 
+    def shared_data(self) -> None:
+        return None   # the object store's copy is the actors'; the server keeps its own
+
     def detach(self, training: Training) -> bool:
         """Let a run's actor train on without this server; False if it must stop with the server."""
         if not self.survives_restart or not isinstance(training, RayTraining):

@@ -7,13 +7,23 @@ costs its own prepared data (validation copy, evaluation sample, epoch buffers),
 from __future__ import annotations
 
 from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from app.training.mnist import Mnist, Split
+from app.training.mnist import Mnist, Split, data_dir, load_split
 
 FIELDS = ("train.images", "train.labels", "test.images", "test.labels")
+
+
+def read_mnist(folder: Path | None = None) -> Mnist:
+    """Return MNIST read (and checksummed) afresh, not through load_mnist's cache, which would hold
+    the server's copy for good after the worker processes' shared one replaced it."""
+    path = data_dir(folder)
+    train, train_sums = load_split(path, "train")
+    test, test_sums = load_split(path, "t10k")
+    return Mnist(train, test, {**train_sums, **test_sums})
 
 
 def _array(data: Mnist, field: str) -> np.ndarray:

@@ -25,5 +25,8 @@ class ThreadExecutor:
     def detach(self, training: object) -> bool:
         return False
 
+    def shared_data(self) -> None:
+        return None   # the trainer reads the server's own copy
+
     def close(self) -> None:
         pass
