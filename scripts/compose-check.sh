@@ -3,7 +3,8 @@
 # Debian's podman (with runc) and podman-compose from PyPI, as root. No image registry is needed: the
 # base image (Debian bookworm's python3 in a venv, as `python` and `pip`) is made with debootstrap from
 # the Debian mirror apt uses, and the Dockerfile builds FROM it (PYTHON_IMAGE). Then
-# scripts/compose_probe.py checks the studio, its Ray cluster and a run started through the API.
+# scripts/compose_probe.py checks the studio, its Ray cluster and a run started through the API; then
+# the plain image (no Ray) the same way.
 # Not run by CI: it installs Debian packages and builds images (minutes, ~1 GB under /var/lib/containers
 # and WORK). Leaves the images for a faster second run: `podman rmi` them, and rm -r WORK, when done.
 # Usage (root): bash scripts/compose-check.sh     env: STUDIO_PORT (18301), WORK (/tmp/compose-check),
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 PORT=${STUDIO_PORT:-18301}
 WORK=${WORK:-/tmp/compose-check}
 PROJECT=digit-studio-check
+PLAIN=digit-studio-check-plain   # the plain image's container and state volume
 export PYTHON_IMAGE=localhost/python-local:3.11-bookworm
 step() { echo; echo "=== compose-check: $* ($(date -u +%H:%M:%S) UTC)"; }
 
@@ -94,6 +96,8 @@ down() {
         return
     fi
     step "down"
+    podman rm -f "$PLAIN" >/dev/null 2>&1 || true
+    podman volume rm -f "$PLAIN" >/dev/null 2>&1 || true
     # The Ray nodes' anonymous volumes (the image's VOLUME) go with them.
     volumes=$(podman ps -a --filter "label=io.podman.compose.project=$PROJECT" -q \
               | xargs -r podman inspect --format '{{range .Mounts}}{{.Name}} {{end}}')
@@ -114,4 +118,20 @@ if ! python3 scripts/compose_probe.py --url "http://127.0.0.1:$PORT" --token "$D
     echo "compose-check: FAILED" >&2
     exit 1
 fi
-echo "compose-check: passed ($((SECONDS - start)) s from up to the end of the probe)"
+echo "compose-check: compose passed ($((SECONDS - start)) s from up to the end of the probe)"
+
+# The plain image (the Dockerfile's default target), run as the README's `docker run` line says. Its
+# runs train in worker processes with MNIST in shared memory (210 MB in /dev/shm): podman's and
+# Docker's default /dev/shm of 64 MB kills the server with SIGBUS (exit 135) at the first run.
+step "plain image, docker run as the README says (--shm-size=512m), on port $((PORT + 1))"
+timeout 1800 podman build -q -t localhost/digit-studio:local --build-arg PYTHON_IMAGE .
+start=$SECONDS
+podman run -d --name "$PLAIN" --shm-size=512m -p "$((PORT + 1)):8000" -v "$PLAIN:/var/lib/digit-studio" \
+    -e DIGIT_STUDIO_TOKEN localhost/digit-studio:local >/dev/null
+if ! python3 scripts/compose_probe.py --no-ray --url "http://127.0.0.1:$((PORT + 1))" \
+        --token "$DIGIT_STUDIO_TOKEN" --studio "$PLAIN"; then
+    podman logs --tail 30 "$PLAIN" 2>&1 || true
+    echo "compose-check: FAILED (the plain image)" >&2
+    exit 1
+fi
+echo "compose-check: passed (the plain image: $((SECONDS - start)) s from run to the end of the probe)"
