@@ -46,7 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.load_clients import live_clients, percentiles, predict_loops, server_ms  # noqa: E402
+from bench.load_clients import health_probe, live_clients, predict_loops  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
 RUN = {"hidden": [16, 16], "epochs": 1000, "name": "load"}   # the most allowed: it must outlast the rounds
@@ -115,30 +115,13 @@ async def alone(client: httpx.AsyncClient, run_id: str, seconds: float, windows:
     return [round(await examples_per_second(client, run_id, seconds / windows)) for _ in range(windows)]
 
 
-async def health_probe(client: httpx.AsyncClient, until: float, interval: float = 0.1) -> dict[str, Any]:
-    """GET /api/health every `interval` s, as a monitor would; return its latencies and errors."""
-    times, own, errors = [], [], 0
-    while time.time() < until:
-        start = time.perf_counter()
-        try:
-            r = await client.get("/api/health")
-            errors += r.status_code != 200
-            if (ms := server_ms(r.headers)) is not None:
-                own.append(ms)
-        except httpx.HTTPError:
-            errors += 1
-        times.append(time.perf_counter() - start)
-        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - start)))
-    return {"requests": len(times), **percentiles(times), "server": percentiles(own), "errors": errors}
-
-
 def generators(url: str, ws_url: str, start_at: float, until: float, args: argparse.Namespace,
                out: Any) -> list[Any]:
-    """Return the load generator's processes (started): one for the predict loops, --live-procs
-    sharing the live clients; all on core 0 under --pin."""
+    """Return the load generator's processes (started): the health monitor, one for the predict
+    loops, --live-procs sharing the live clients; all on core 0 under --pin."""
     ctx = mp.get_context("spawn")
     cpu = 0 if args.pin else None
-    procs = []
+    procs = [ctx.Process(target=health_probe, name="health", args=(url, start_at, until, cpu, out))]
     if args.predictors:
         procs.append(ctx.Process(target=predict_loops, name="predict", args=(
             url, args.predictors, start_at, until, args.max_requests, cpu, out)))
@@ -161,15 +144,14 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dic
     until = start_at + args.duration
     procs = generators(url, ws_url, start_at, until, args, ctx_out)
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    health = asyncio.create_task(health_probe(client, until))
     await asyncio.sleep(min(5.0, args.duration / 4))
     every = {**pids, "predict_loops": [p.pid for p in procs if p.name == "predict"],
-             "live_clients": [p.pid for p in procs if p.name == "live"], "coordinator": [os.getpid()]}
+             "live_clients": [p.pid for p in procs if p.name == "live"],
+             "health_monitor": [p.pid for p in procs if p.name == "health"], "coordinator": [os.getpid()]}
     cpu0, t0 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
     during = await examples_per_second(client, run_id, max(1.0, args.duration - 10))
     cpu1, t1 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
     rss_peak = rss_mb(pids["server"][0])
-    health_result = await health
     results = [await asyncio.to_thread(ctx_out.get, True, args.duration + 120) for _ in procs]
     for proc in procs:
         proc.join(30)
@@ -177,12 +159,13 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dic
     await asyncio.sleep(5)    # every client gone; the server has dropped them
     after = await alone(client, run_id, args.baseline, args.windows)
     predict = next((r for kind, r in results if kind == "predict"), {"requests": 0})
+    health = next(r for kind, r in results if kind == "health")
     lives = [r for kind, r in results if kind == "live"]
     messages = sum(r["messages"] for r in lives)
     return {
         "duration_s": round(elapsed, 1),
         "predict": {**predict, "per_s": round(predict["requests"] / elapsed, 1)},
-        "health": health_result,
+        "health": health,
         "live": {"connections": sum(r["connections"] for r in lives), "messages": messages,
                  "messages_per_s": round(messages / elapsed), "mb_per_s": round(
                      sum(r["bytes"] for r in lives) / elapsed / 1e6, 2),

@@ -142,6 +142,41 @@ def predict_loops(url: str, loops: int, start_at: float, until: float, max_reque
     out.put(("predict", asyncio.run(main())))
 
 
+def health_probe(url: str, start_at: float, until: float, cpu: int | None, out: Queue,
+                 interval: float = 0.1) -> None:
+    """GET /api/health every `interval` s, as a monitor would."""
+    pin_self(cpu)
+    host, port = url.removeprefix("http://").split(":")
+
+    async def main() -> dict[str, Any]:
+        times: list[float] = []
+        own: list[float] = []
+        lags: list[float] = []
+        errors = 0
+        http = Http(host, int(port))
+        await wait_for_start(start_at)
+        probe = asyncio.create_task(lag_probe(until, lags))
+        while time.time() < until:
+            start = time.perf_counter()
+            try:
+                status, headers, _ = await asyncio.wait_for(http.request("GET", "/api/health"), 10)
+                errors += status != 200
+                if (ms := server_ms(headers)) is not None:
+                    own.append(ms)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                errors += 1
+                http.close()
+                http = Http(host, int(port))
+            times.append(time.perf_counter() - start)
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - start)))
+        http.close()
+        await probe
+        return {"requests": len(times), **percentiles(times), "server": percentiles(own), "errors": errors,
+                "loop_lag": percentiles(lags)}
+
+    out.put(("health", asyncio.run(main())))
+
+
 def live_clients(ws_url: str, first: int, count: int, start_at: float, until: float, cpu: int | None,
                  out: Queue) -> None:
     """Clients `first` .. `first + count - 1` of the class: each connects, draws a stroke every

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -136,6 +137,14 @@ def test_every_response_carries_the_security_headers(client, method, path, kwarg
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "same-origin"
     assert "access-control-allow-origin" not in r.headers
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("GET", "/api/health", {}), ("POST", "/api/predict", {"json": {"pixels": [1]}}), ("GET", "/", {})])
+def test_answers_say_how_long_the_app_took(client, method, path, kwargs):
+    """Server-Timing: app;dur=MS, what bench/bench_load.py tells apart from the time a request waited."""
+    timing = client.request(method, path, **kwargs).headers["server-timing"]
+    assert re.fullmatch(r"app;dur=\d+\.\d", timing), timing
 
 
 class InlineScripts(HTMLParser):
