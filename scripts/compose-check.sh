@@ -8,7 +8,7 @@
 # Not run by CI: it installs Debian packages and builds images (minutes, ~1 GB under /var/lib/containers
 # and WORK). Leaves the images for a faster second run: `podman rmi` them, and rm -r WORK, when done.
 # Usage (root): bash scripts/compose-check.sh     env: STUDIO_PORT (18301), WORK (/tmp/compose-check),
-#   KEEP=1 to leave the stack running (stop it with the `down` command this prints)
+#   KEEP=1 to leave the compose stack running (stop it with the `down` command this prints)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,14 +90,14 @@ timeout 1800 "${COMPOSE[@]}" build
 echo "built in $((SECONDS - start)) s"
 
 down() {
+    podman rm -f "$PLAIN" >/dev/null 2>&1 || true
+    podman volume rm -f "$PLAIN" >/dev/null 2>&1 || true
     if [ "${KEEP:-0}" = 1 ]; then
         echo "left running; stop it with: CONTAINERS_CONF=$CONTAINERS_CONF RAY_AUTH_TOKEN=x DIGIT_STUDIO_TOKEN=x" \
              "${COMPOSE[*]} down -v  (and podman volume prune for the Ray nodes' anonymous volumes)"
         return
     fi
     step "down"
-    podman rm -f "$PLAIN" >/dev/null 2>&1 || true
-    podman volume rm -f "$PLAIN" >/dev/null 2>&1 || true
     # The Ray nodes' anonymous volumes (the image's VOLUME) go with them.
     volumes=$(podman ps -a --filter "label=io.podman.compose.project=$PROJECT" -q \
               | xargs -r podman inspect --format '{{range .Mounts}}{{.Name}} {{end}}')

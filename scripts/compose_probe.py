@@ -3,7 +3,8 @@
 Checks, each by waiting for the event (generous deadlines, no fixed sleeps): the studio answers health;
 its first run trains as an actor of the Ray cluster; a run started through the API (slow pace) gets an
 actor on the Ray worker node, goes to full speed and finishes with a test accuracy; predict `?run=`
-reads a real MNIST test digit with it. Prints one JSON line of what it saw and how long each part took.
+reads a real MNIST test digit with it; a restart of the studio's container in the middle leaves the
+run training on its actor. Prints one JSON line of what it saw and how long each part took.
 Host side: Python's standard library only; the Ray and MNIST parts run inside the studio container.
 Usage: python3 scripts/compose_probe.py --url http://127.0.0.1:18301 --token T --studio CONTAINER [--no-ray]
 (--no-ray: the plain image, `docker run` as the README says; its runs train in worker processes.)
@@ -85,6 +86,22 @@ def in_studio(container: str, script: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def restart_studio(container: str, api: str, run_id: str, placed: list[dict]) -> dict:
+    """Return what a restart of the studio's container left of a training run (it must train on)."""
+    before = call(f"{api}/runs/{run_id}")["progress"]["examples_seen"]
+    t0 = time.monotonic()
+    subprocess.run(["podman", "restart", container], check=True, capture_output=True, timeout=300)
+    wait_for("GET /api/health after the restart", lambda: call(f"{api}/health"), 600)
+    back_s = round(time.monotonic() - t0, 1)
+    after = wait_for("the run to train on after the restart", lambda: (r := call(f"{api}/runs/{run_id}"))[
+        "status"] == "running" and r["progress"]["examples_seen"] > before and r, 300)
+    actors = in_studio(container, WHERE_IS_ACTOR, run_id)["actors"]
+    if [a["actor"] for a in actors] != [a["actor"] for a in placed]:
+        sys.exit(f"compose-check: after the restart the run's actor is {actors}, not {placed}")
+    return {"back_after_s": back_s, "examples_before": before,
+            "examples_after": after["progress"]["examples_seen"], "same_actor": True}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
@@ -117,6 +134,8 @@ def main() -> int:
     wait_for("the new run to start", lambda: call(f"{api}/runs/{run['id']}")["progress"], 300)
     placed = actors(run["id"])
     seen["api_run"] = {"id": run["id"], "placed": placed, "started_after_s": round(time.monotonic() - t1, 1)}
+    if args.ray:   # Ray actors outlive their server: restart the studio, the run trains on
+        seen["restart"] = restart_studio(args.studio, api, run["id"], placed)
     call(f"{api}/runs/{run['id']}/pace", "POST", {"pace": "full"}, args.token)
     t2 = time.monotonic()
     done = wait_for("the run to finish", lambda: (r := call(f"{api}/runs/{run['id']}"))["status"] in
