@@ -39,6 +39,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS) | $(PY)
 install-run: $(RUN_STAMP)
 
 # The optional `cluster` extra (Ray) for `serve --ray` and tests/test_ray.py; CI installs it too.
+# Pinned like the rest: constraints.txt holds Ray and its own dependencies (make lock resolves them).
 CLUSTER_STAMP := $(VENV)/.installed-cluster
 $(CLUSTER_STAMP): pyproject.toml $(CONSTRAINTS) $(STAMP)
 	$(PIP_INSTALL) -e '.[test,cluster]'
@@ -91,8 +92,8 @@ screenshot: $(STAMP)
 	bash scripts/ensure-test-tools.sh
 	$(PY) scripts/screenshot.py --out $(SCREENSHOT)
 
-# Re-resolve every dependency to the newest versions pyproject.toml allows and pin them in
-# constraints.txt; then run make test and commit the new file if it passes.
+# Re-resolve every dependency (the test and cluster extras' too) to the newest versions pyproject.toml
+# allows and pin them in constraints.txt; then run make test and commit the new file if it passes.
 lock:
 	bash scripts/lock.sh $(PYTHON)
 
