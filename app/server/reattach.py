@@ -54,7 +54,7 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
         assert isinstance(executor, RayExecutor)
         found = executor.ours()
     except Exception as exc:   # the cluster cannot be reached: the runs stay interrupted
-        manager._note_problem("could not reach the Ray cluster to take back the runs training there", exc)
+        manager.recorder.note_problem("could not reach the Ray cluster to take back its runs", exc)
         return []
     taken = []
     for run_id in found:
@@ -70,7 +70,7 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
                 training.catch_up()
                 run.pace, run.pause_requested = training.pace, training.paused
                 run.stop_requested, run.error = training.stopped, None
-                manager._set_status(run, "paused" if training.paused else "running")
+                manager.recorder.set_status(run, "paused" if training.paused else "running")
                 run.trainer = training   # controls work at once, before its thread is under way
                 manager.launch(run, training)
                 taken.append(run_id)
@@ -86,5 +86,5 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
         if (run := manager._runs.get(run_id)) is not None:
             run.error = (f"{run.error}; its Ray actor is gone (the cluster restarted, or no server called "
                          f"it within its lease of {executor.lease:.0f} s)")
-            manager._save(run)
+            manager.recorder.save(run)
     return taken

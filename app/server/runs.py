@@ -8,7 +8,7 @@ Readers (REST, live streams, predict ?run=ID) take the latest Progress and never
 being trained.
 
 With a state folder (app/server/archive.py) every run, status change and metrics point is kept in
-SQLite (points in batches, about once a second, by a flusher thread, so training never waits on the
+SQLite (points in batches, about once a second, by recorder.py's flusher, so training never waits on the
 disk), and checkpoints and replays keep the weights. After a restart, runs that were queued,
 running or paused say `interrupted`; `resume` continues them from their last checkpoint, except on
 Ray, where a run whose actor trained on while no server ran is taken back where it is (reattach.py).
@@ -29,25 +29,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from app.training.config import TrainConfig, pace_problem
 from app.training.mnist import Mnist
-from app.training.trainer import Diverged, Progress, StepRequest, probe_set
+from app.training.trainer import Diverged, Progress, StepRequest
 
 from .archive import Archive
 from .checkpoints import Checkpoints
-from .executors import EXECUTORS, Executor, RunFailed, Training, WorkerLost, default_executor, make_executor
+from .executors import Executor, RunFailed, Training, WorkerLost, default_executor
 from .executors.control import apply_controls
 from .executors.shared import read_mnist
-from .reattach import active_runs, reattach, studio_id
+from .reattach import active_runs, reattach
+from .recorder import Recorder
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
 from .storage import StorageError
 from .store import Store
+from .workbench import Workbench
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 1.0   # metrics points reach the database at least this often
 STEP_TIMEOUT = 60.0   # a step request longer than this is answered as still running
 
 
@@ -63,129 +62,55 @@ class RunManager:
                  data_loader: Callable[[], Mnist] | None = None, report_seconds: float = 0.1,
                  state_dir: Path | None = None, executor: str | None = None, ray_address: str | None = None):
         self.max_concurrent = max_concurrent
-        self.executor_kind = executor or ("ray" if ray_address else default_executor())
-        self.ray_address = ray_address
-        if self.executor_kind not in EXECUTORS:
-            raise ValueError(f"unknown executor {self.executor_kind!r}; choose one of {', '.join(EXECUTORS)}")
-        self._executor: Executor | None = None   # made when the first run starts
-        self._probe_x: np.ndarray | None = None
-        self._load_data = data_loader or (lambda: read_mnist(data_dir))
-        self._data: Mnist | None = None
-        self._data_lock = threading.Lock()
         self._runs: dict[str, Run] = {}
         self._queue: deque[Run] = deque()
         self._lock = threading.RLock()
         self.report_seconds = report_seconds
-        self._closed = threading.Event()
         self.archive = Archive(state_dir) if state_dir is not None else None
         self.store: Store | None = self.archive.store if self.archive is not None else None
         self.checkpoints: Checkpoints | None = self.archive.checkpoints if self.archive is not None else None
+        kind = executor or ("ray" if ray_address else default_executor())
+        load = data_loader or (lambda: read_mnist(data_dir))
+        self.bench = Workbench(kind, max_concurrent, load, ray_address, self.store)   # data, executor
         # a deleted run's last points must not land after its rows go
         self._flush_lock = self.archive.flush_lock if self.archive is not None else threading.Lock()
         # The studio's watched run: the one every open page follows unless its viewer picked another.
         self.watched: str | None = None
         self.watched_changed = _now()
         self.studio_version = 0
-        self.problems: list[str] = []          # what could not be read back (GET /api/health)
+        self.recorder = Recorder(self.archive, lambda: list(self._runs.values()))   # writes, and failures
         active = active_runs(self.store) if self.store is not None else {}
         if self.archive is not None:
             for run in self.archive.read_runs():
                 self._runs[run.id] = run
                 if self.archive.store.writable:   # a read-only folder: shown as it was; health says why
-                    self._save(run)
-            self.problems = self.archive.problems
-            threading.Thread(target=self._flush_forever, name="runs-flush", daemon=True).start()
+                    self.recorder.save(run)
+            self.recorder.start_flushing()
         deleted = self.store.ids_taken() if self.store is not None else []
         self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
-        if self.executor_kind == "ray" and self.store is not None and self.store.writable:
+        if kind == "ray" and self.store is not None and self.store.writable:
             reattach(self, active)
 
-    # Persistence (app/server/archive.py) -----------------------------------------------------------
-    def _save(self, run: Run) -> None:
-        if self.archive is not None:
-            self.archive.save(run)
-
-    def _set_status(self, run: Run, status: str, error: str | None = None) -> None:
-        run.set_status(status, error)
-        self._save(run)
-
-    def _change_status(self, run: Run, status: str, was: str) -> None:
-        """Save the new status first: a state folder that refuses it leaves the run as it `was`."""
-        try:
-            self._set_status(run, status)
-        except StorageError:
-            run.set_status(was)
-            raise
-
-    def _note_problem(self, what: str, exc: BaseException) -> None:
-        """Log a failed background write once per kind, and keep it for GET /api/health."""
-        problem = f"{what}: {exc}"
-        if problem not in self.problems:
-            self.problems.append(problem)
-            log.error("%s", problem, exc_info=not isinstance(exc, StorageError))
+    @property
+    def problems(self) -> list[str]:
+        """What could not be read back or written (GET /api/health)."""
+        return self.recorder.problems
 
     def flush(self) -> None:
-        """Write every run's new metrics points to the database, in one transaction."""
-        if self.archive is not None:
-            self.archive.flush(list(self._runs.values()))
-
-    def _flush_forever(self) -> None:
-        while not self._closed.wait(FLUSH_SECONDS):
-            try:
-                self.flush()
-            except Exception as exc:  # a full disk must not end the flusher for good
-                self._note_problem("could not write metrics points to the database", exc)
-
-    def _checkpoint(self, run: Run, progress: Progress | None) -> None:
-        """Write the run's checkpoint, its replay and its points so far; a failure is logged, training
-        goes on."""
-        if self.archive is None or progress is None:
-            return
-        try:
-            self.archive.checkpoint(run, progress)
-            self.flush()
-        except Exception as exc:
-            self._note_problem(f"could not write the checkpoint of run {run.id}", exc)
+        self.recorder.flush()
 
     def _on_progress(self, run: Run, progress: Progress) -> None:
         """The trainer's callback (training thread): publish, and checkpoint at each epoch end."""
         run.publish(progress)
         if progress.epoch_end:
-            self._checkpoint(run, progress)
+            self.recorder.checkpoint(run, progress)
 
     # Runs ----------------------------------------------------------------------------------------
     def data(self) -> Mnist:
-        """Return MNIST, loaded (and checksummed) once for all runs; once the worker processes share
-        it, the shared pages (the server's own reads use them too, and the loaded copy is let go)."""
-        with self._data_lock:
-            if self._data is None:
-                self._data = self._load_data()
-            return self._data
-
-    def _share_data(self) -> None:
-        shared = self.executor().shared_data()
-        if shared is not None:
-            with self._data_lock:
-                self._data = shared
+        return self.bench.data()
 
     def executor(self) -> Executor:
-        """Return the executor runs train in, made on first use (a server that never trains starts
-        no worker and shares no memory)."""
-        with self._data_lock:
-            if self._executor is None:
-                ray = self.executor_kind == "ray"
-                studio = studio_id(self.store) if self.store is not None and ray else None
-                self._executor = make_executor(self.executor_kind, self.data, max(self.max_concurrent, 1),
-                                               self.ray_address, studio)
-            return self._executor
-
-    def probe_x(self) -> np.ndarray:
-        """Return the probe's images (stuck.check), one copy for every run."""
-        data = self.data()
-        with self._data_lock:
-            if self._probe_x is None:
-                self._probe_x = probe_set(data.test.images, data.test.labels)[0]
-            return self._probe_x
+        return self.bench.executor()
 
     def create(self, config: TrainConfig, name: str | None = None, watch: bool = False) -> Run:
         """Queue a new run of a validated config and start it if a slot is free; return it.
@@ -194,7 +119,7 @@ class RunManager:
         with self._lock:
             run_id = f"r{next(self._ids)}"
             run = Run(run_id, name or run_id, config)
-            self._save(run)   # first: if the state folder refuses it, nothing is left half made
+            self.recorder.save(run)   # first: if the state folder refuses it, nothing is left half made
             self._runs[run_id] = run
             self._queue.append(run)
             self._start_queued()
@@ -268,11 +193,11 @@ class RunManager:
             run = self.get(run_id)
             if run.status != "running":
                 raise RunStateError(f"run {run_id} is {run.status}; only a running run can be paused")
-            self._change_status(run, "paused", "running")
+            self.recorder.change_status(run, "paused", "running")
             run.pause_requested = True
             if run.trainer is not None:
                 run.trainer.pause()
-        self._checkpoint(run, run.latest)
+        self.recorder.checkpoint(run, run.latest)
         return run
 
     def resume(self, run_id: str) -> Run:
@@ -284,7 +209,7 @@ class RunManager:
             if run.status != "paused":
                 raise RunStateError(f"run {run_id} is {run.status}; only a paused or interrupted run can "
                                     "be resumed")
-            self._change_status(run, "running", "paused")
+            self.recorder.change_status(run, "running", "paused")
             run.pause_requested = False
             if run.trainer is not None:
                 run.trainer.resume()
@@ -301,7 +226,7 @@ class RunManager:
             self.store.drop_points_after(run.id, max((p["step"] for p in run.history()), default=-1))
         run.stop_requested = run.pause_requested = run.shutting_down = False
         run.trainer, run.error = None, None
-        self._set_status(run, "queued")
+        self.recorder.set_status(run, "queued")
         self._queue.append(run)
         self._start_queued()
         return run
@@ -314,7 +239,7 @@ class RunManager:
             run.stop_requested = True
             if run in self._queue:  # never started: it simply leaves the queue
                 self._queue.remove(run)
-                self._set_status(run, "stopped")
+                self.recorder.set_status(run, "stopped")
             elif run.trainer is not None:
                 run.trainer.stop()
         return run
@@ -352,9 +277,9 @@ class RunManager:
         for the threads to end, and write what is left to the database."""
         with self._lock:
             for run in self._queue:
-                self._set_status(run, "interrupted", "the server stopped before this run started")
+                self.recorder.set_status(run, "interrupted", "the server stopped before this run started")
             self._queue.clear()
-            executor = self._executor
+            executor = self.bench.made
             detach = executor is not None and executor.survives_restart
             for run in self._runs.values():
                 if run.thread is None or run.ended:
@@ -367,9 +292,9 @@ class RunManager:
             thread = run.thread
             if thread is not None:
                 thread.join(timeout)
-        self._closed.set()
-        if self._executor is not None:
-            self._executor.close()
+        self.recorder.closed.set()
+        if self.bench.made is not None:
+            self.bench.made.close()
         if self.store is not None:
             self.flush()
             self.store.close()
@@ -378,7 +303,7 @@ class RunManager:
         with self._lock:
             while self._queue and self.running_count() < self.max_concurrent:
                 run = self._queue.popleft()
-                self._set_status(run, "running")
+                self.recorder.set_status(run, "running")
                 self.launch(run)
 
     def launch(self, run: Run, training: Training | None = None) -> None:
@@ -401,8 +326,8 @@ class RunManager:
                 apply_controls(trainer, run.pace, run.pause_requested, run.stop_requested)
                 if run.detached:   # the server began to stop while this run's training was being made
                     self.executor().detach(trainer)
-            self._share_data()
-            run.probe_x = self.probe_x()
+            self.bench.share_data()
+            run.probe_x = self.bench.probe_x()
             trainer.run()
             status = "stopped" if trainer.stopped else "finished"
             if trainer.stopped and run.shutting_down:
@@ -418,16 +343,16 @@ class RunManager:
             log.exception("run %s failed", run.id)
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            self._checkpoint(run, run.latest)   # the last good weights, whatever happened
+            self.recorder.checkpoint(run, run.latest)   # the last good weights, whatever happened
             with self._lock:  # the slot is free the moment the status leaves running/paused
                 # An ended run keeps its metrics, latest weights and replay; the trainer (its prepared
                 # data) and the thread go now.
                 run.trainer, run.thread = None, None
                 if not run.detached:   # a detached run trains on: its stored status stays as it is
                     try:
-                        self._set_status(run, status, error)
+                        self.recorder.set_status(run, status, error)
                     except StorageError as exc:   # the run has ended all the same; health says why
-                        self._note_problem(f"could not save the end of run {run.id}", exc)
+                        self.recorder.note_problem(f"could not save the end of run {run.id}", exc)
                 if not run.shutting_down:
                     self._start_queued()
 
