@@ -16,6 +16,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from .executors import WorkerLost
+from .run import Run
 from .store import Store
 
 if TYPE_CHECKING:
@@ -45,6 +46,14 @@ def active_runs(store: Store) -> dict[str, str]:
     return {row.id: row.status for row in store.runs() if row.status in ("running", "paused")}
 
 
+def recorded(run: Run) -> tuple[int, bool, bool]:
+    """Return (step, epoch_end, final) of the newest report the run has on record (its history points
+    and its checkpoint)."""
+    latest = run.latest
+    points = [(p["step"], p["epoch_end"], p["final"]) for p in run.history()]
+    return max([*points, (latest.step, latest.epoch_end, latest.final) if latest else (-1, False, False)])
+
+
 def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
     """Take back the `active` runs whose actors still train; kill this studio's other actors. Return
     the ids taken back."""
@@ -61,9 +70,8 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
         run = manager._runs.get(run_id)
         training = None
         if run is not None and run_id in active:
-            last = max([p["step"] for p in run.history()] + [run.latest.step if run.latest else -1])
             publish = lambda p, r=run: manager._on_progress(r, p)   # noqa: E731
-            training = executor.reattach(run_id, run.config, publish, last)
+            training = executor.reattach(run_id, run.config, publish, recorded(run))
         if training is not None:
             try:
                 assert run is not None

@@ -128,9 +128,10 @@ class RayExecutor:
         return training
 
     def reattach(self, run_id: str, config: TrainConfig, callback: Callable[[Progress], None],
-                 skip_through: int) -> RayTraining | None:
+                 recorded: tuple[int, bool, bool]) -> RayTraining | None:
         """Return the run's training on its actor, still going, or None if the actor is gone.
-        Reports up to step `skip_through` are in the run's history already: not published again."""
+        `recorded`: (step, epoch_end, final) of the run's newest report on record; the reports up to
+        it are not published again."""
         actor = self.find(run_id)
         if actor is None:
             return None
@@ -138,7 +139,7 @@ class RayExecutor:
             state = self._ray.get(actor.hello.remote(), timeout=60)
         except Exception:   # it died meanwhile, or does not answer: the run is interrupted
             return None
-        training = RayTraining(self, config, callback, run_id, actor, skip_through)
+        training = RayTraining(self, config, callback, run_id, actor, recorded)
         training._paused, training._stopped, training.pace = state["pause"], state["stop"], state["pace"]
         training.pid = state["pid"]
         with self._lock:
@@ -166,14 +167,14 @@ class RayTraining(RemoteTraining):
     """One run in a Ray actor: the Trainer's controls as actor calls; run() fetches its reports."""
 
     def __init__(self, executor: RayExecutor, config: TrainConfig, callback: Callable[[Progress], None],
-                 run_id: str, actor: Any = None, skip_through: int = -1):
+                 run_id: str, actor: Any = None, recorded: tuple[int, bool, bool] = (-1, False, False)):
         super().__init__(config)
         self._executor, self.callback, self.run_id = executor, callback, run_id
         self.new: tuple[float, Network | None, int] | None = None   # (report_seconds, weights, first epoch)
         self.actor = actor
         self.pid: int | None = None
         self.detached = False          # the server is stopping: run() returns, the actor trains on
-        self._skip_through = skip_through
+        self._recorded = recorded
         self._ack = -1                 # number of the newest report published
         self._published = threading.Condition()   # a step's answer waits for its report to be published
 
@@ -235,7 +236,8 @@ class RayTraining(RemoteTraining):
 
     def _publish(self, number: int, message: tuple) -> None:
         c, metrics = self.config, message[1]
-        if metrics["step"] > self._skip_through or metrics["final"]:   # else in the history already
+        # An epoch's end (or the final report) may come at the step last reported: it is news all the same.
+        if (metrics["step"], metrics["epoch_end"], metrics["final"]) > self._recorded:
             progress = Progress(snapshot=Network(c.sizes, c.activation, c.cost, params=message[2]), **metrics)
             self.callback(progress)
             with self._published:
