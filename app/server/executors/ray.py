@@ -261,4 +261,5 @@ class RayTraining(RemoteTraining):
                 actor, self.actor = self.actor, None
             with self._published:   # a step still waiting for its report hears the end
                 self._published.notify_all()
-            self._executor.forget(actor, kill=not self.detached)
+            if actor is not None:   # None: it could not be made
+                self._executor.forget(actor, kill=not self.detached)
