@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .executors import WorkerLost
 from .run import Run
+from .storage import StorageError
 from .store import Store
 
 if TYPE_CHECKING:
@@ -87,6 +88,8 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
                 continue
             except WorkerLost:   # it ended just now
                 pass
+            except StorageError as exc:   # a state folder that refuses its status: the run stays interrupted
+                manager.recorder.note_problem(f"could not take back run {run_id}", exc)
         log.warning("killing the Ray actor of run %s: %s", run_id,
                     "its run is not training" if training is None else "it ended while being taken back")
         executor.kill(run_id)
