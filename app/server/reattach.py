@@ -21,6 +21,7 @@ from .storage import StorageError
 from .store import Store
 
 if TYPE_CHECKING:
+    from .executors.ray import RayTraining
     from .runs import RunManager
 
 log = logging.getLogger(__name__)
@@ -76,15 +77,8 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
         if training is not None:
             try:
                 assert run is not None
-                training.catch_up()
-                run.pace, run.pause_requested = training.pace, training.paused
-                run.stop_requested, run.error = training.stopped, None
-                manager.recorder.set_status(run, "paused" if training.paused else "running")
-                run.trainer = training   # controls work at once, before its thread is under way
-                manager.launch(run, training)
+                _take_back(manager, run, training)
                 taken.append(run_id)
-                log.info("run %s: taken back on its Ray actor (pid %s), still %s", run_id, training.pid,
-                         run.status)
                 continue
             except WorkerLost:   # it ended just now
                 pass
@@ -99,3 +93,19 @@ def reattach(manager: RunManager, active: dict[str, str]) -> list[str]:
                          f"it within its lease of {executor.lease:.0f} s)")
             manager.recorder.save(run)
     return taken
+
+
+def _take_back(manager: RunManager, run: Run, training: RayTraining) -> None:
+    """Publish what the run's actor queued meanwhile, record the run as training again and start its
+    thread; raises WorkerLost (the actor ended) or StorageError (the folder refused the status)."""
+    training.catch_up()
+    why, run.error = run.error, None
+    try:   # saved first: a folder that refuses it leaves the run interrupted, saying why
+        manager.recorder.change_status(run, "paused" if training.paused else "running", "interrupted")
+    except StorageError:
+        run.error = why
+        raise
+    run.pace, run.pause_requested, run.stop_requested = training.pace, training.paused, training.stopped
+    run.trainer = training   # controls work at once, before its thread is under way
+    manager.launch(run, training)
+    log.info("run %s: taken back on its Ray actor (pid %s), still %s", run.id, training.pid, run.status)
