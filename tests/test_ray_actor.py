@@ -22,7 +22,7 @@ def actor(mnist):
     actor.control("stop")
     ack = -1
     while True:   # read until its end report: the training thread is done
-        batch = actor.poll(ack, 1.0)
+        batch = actor.poll(ack, ack, 1.0)
         if batch:
             ack = batch[-1][0]
             if batch[-1][1][0] == "end":
@@ -32,17 +32,19 @@ def actor(mnist):
 def test_reports_wait_for_the_server_and_a_lost_answer_is_given_again(actor):
     full = wait_until(lambda: len(actor._reports), lambda n: n == MAX_QUEUED, what="a full queue")
     assert full == MAX_QUEUED
-    first = actor.poll(-1, 0.0)
+    first = actor.poll(-1, -1, 0.0)
     assert [n for n, _ in first] == list(range(POLL_BATCH))       # nothing dropped: numbers 0, 1, 2, ...
-    again = actor.poll(-1, 0.0)                                   # a new server, the first answer lost
+    again = actor.poll(-1, -1, 0.0)                               # a new server, the first answer lost
     assert [n for n, _ in again] == [n for n, _ in first]
     steps = [message[1]["step"] for _, message in first]
     assert steps == sorted(steps) and all(m[0] == "progress" for _, m in first)
+    # Read but not acknowledged: the next poll goes on after them, and they stay (the queue is full).
+    read = actor.poll(-1, first[-1][0], 0.0)
+    assert read[0][0] == POLL_BATCH and len(actor._reports) == MAX_QUEUED
     # Acknowledged, they go; the training (held while the queue was full) makes the next ones.
-    later = actor.poll(first[-1][0], 0.0)
-    assert later[0][0] == POLL_BATCH
+    actor.poll(first[-1][0], read[-1][0], 0.0)
     wait_until(lambda: len(actor._reports), lambda n: n == MAX_QUEUED, what="the queue full again")
-    numbers = [n for n, _ in actor.poll(first[-1][0], 0.0)]
+    numbers = [n for n, _ in actor.poll(first[-1][0], first[-1][0], 0.0)]
     assert numbers == list(range(POLL_BATCH, 2 * POLL_BATCH))
 
 

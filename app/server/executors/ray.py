@@ -19,6 +19,7 @@ import os
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,8 @@ POLL_SECONDS = 1.0
 NAMESPACE = "digit-studio"
 LEASE_SECONDS = 300.0   # an actor that no server has called for this long stops and exits
 NAME_TRIES = 40         # a stale actor's name is free again a moment after ray.kill
+ACK_SECONDS = 3.0       # a report read is acknowledged this long after: its point is in SQLite by then
+                        # (recorder.py writes points every second)
 
 
 def lease_seconds() -> float:
@@ -175,7 +178,8 @@ class RayTraining(RemoteTraining):
         self.pid: int | None = None
         self.detached = False          # the server is stopping: run() returns, the actor trains on
         self._recorded = recorded
-        self._ack = -1                 # number of the newest report published
+        self._read = -1                # number of the newest report read
+        self._unacked: deque[tuple[int, float]] = deque()   # (number, when read) of those not acknowledged
         self._published = threading.Condition()   # a step's answer waits for its report to be published
 
     def _send(self, kind: str, value: Any = None) -> None:
@@ -221,7 +225,7 @@ class RayTraining(RemoteTraining):
     def _fetch(self, wait: float) -> list[tuple[int, tuple]]:
         ray = self._executor._ray
         try:
-            return ray.get(self.actor.poll.remote(self._ack, wait))
+            return ray.get(self.actor.poll.remote(self._acknowledge(), self._read, wait))
         except ray.exceptions.RayActorError as exc:
             raise WorkerLost(f"the Ray actor training this run ended ({exc.__class__.__name__}); "
                              "resume the run to continue from its last checkpoint") from None
@@ -243,7 +247,16 @@ class RayTraining(RemoteTraining):
             with self._published:
                 self.step = progress.step
                 self._published.notify_all()
-        self._ack = number
+        self._read = number
+        self._unacked.append((number, time.monotonic()))
+
+    def _acknowledge(self) -> int:
+        """Return the number of the newest report surely on record: read ACK_SECONDS ago or more, so
+        its point has been written to the database (a server killed before that loses none)."""
+        ack, due = -1, time.monotonic() - ACK_SECONDS
+        while self._unacked and self._unacked[0][1] <= due:
+            ack = self._unacked.popleft()[0]
+        return ack
 
     def run(self) -> None:
         if self.actor is None:

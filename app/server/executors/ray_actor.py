@@ -1,10 +1,11 @@
 """One run on a Ray node: the actor that trains it (made a remote class by RayExecutor, ray.py).
 
 The Trainer runs on a thread of the actor; its reports wait in a bounded queue, each with a sequence
-number, until the server acknowledges them: `poll(ack, wait)` forgets the reports up to `ack` and
-returns the next ones. A report handed to a server that died before publishing it is therefore handed
-again to the next server (nothing is lost across a restart), and when MAX_QUEUED reports wait unread
-the training waits for the server (backpressure, not loss, and bounded memory).
+number, until the server acknowledges them: `poll(ack, after, wait)` forgets the reports up to `ack`
+(the server has them on record) and returns those after `after` (the ones it has not read yet). A
+report handed to a server that died before recording it is therefore handed again to the next server
+(nothing is lost across a restart), and when MAX_QUEUED reports wait unacknowledged the training
+waits for the server (backpressure, not loss, and bounded memory).
 
 The lease: every call from a server (poll, control, steps, hello) renews it. An actor that no server
 has called for `lease_seconds` (its server is gone and none came back) exits, so nothing trains for
@@ -94,16 +95,16 @@ class RunActor:
     def _renew(self) -> None:
         self._called = time.monotonic()
 
-    def poll(self, ack: int, wait: float) -> list[tuple[int, tuple]]:
-        """Forget the reports numbered up to `ack` (the server has published them) and return the next
-        ones, oldest first, waiting up to `wait` s for the first."""
+    def poll(self, ack: int, after: int, wait: float) -> list[tuple[int, tuple]]:
+        """Forget the reports numbered up to `ack` (the server has them on record) and return those
+        numbered after `after` (the newest it has read), oldest first, waiting up to `wait` s for one."""
         self._renew()
         with self._changed:
             while self._reports and self._reports[0][0] <= ack:
                 self._reports.popleft()
             self._changed.notify_all()
-            self._changed.wait_for(lambda: bool(self._reports), timeout=wait)
-            return list(itertools.islice(self._reports, POLL_BATCH))
+            self._changed.wait_for(lambda: bool(self._reports) and self._reports[-1][0] > after, timeout=wait)
+            return [r for r in self._reports if r[0] > after][:POLL_BATCH]
 
     def hello(self) -> dict[str, Any]:
         """Return the controls in force and who trains (for a server that reattaches)."""
