@@ -1,11 +1,13 @@
 """A run's Ray actor (app/server/executors/ray_actor.py) as a plain object, without Ray: its reports wait
 until a server acknowledges them, a poll whose answer was lost (its server died) is answered again,
-and when the queue is full the training waits instead of dropping reports or growing without bound."""
+and when the queue is full the training waits instead of dropping reports or growing without bound.
+A cluster that is not there is said at once, not after Ray's minutes of retrying."""
 
 from __future__ import annotations
 
 import pytest
 
+from app.server.executors.ray import RayExecutor
 from app.server.executors.ray_actor import MAX_QUEUED, POLL_BATCH, RunActor
 from app.training.config import TrainConfig
 from tests.support.wait import wait_until
@@ -55,3 +57,10 @@ def test_controls_hold_and_hello_says_them(actor):
     assert hello["pause"] is True and hello["pace"] == 500 and hello["stop"] is False and hello["pid"] > 0
     actor.control("resume")
     assert actor.hello()["pause"] is False
+
+
+def test_a_cluster_that_is_not_there_is_said_at_once(mnist):
+    from tests.support.server import free_port
+    address = f"127.0.0.1:{free_port()}"   # nobody listens there
+    with pytest.raises(ConnectionError, match=f"cannot reach the Ray cluster at {address}"):
+        RayExecutor(lambda: mnist, address)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -52,12 +53,26 @@ def lease_seconds() -> float:
     return value
 
 
+def reachable(address: str, seconds: float = 5.0) -> None:
+    """Raise ConnectionError unless the cluster's head answers at `address` (host:port); ray.init itself
+    would wait minutes for a head that is down, and the server with it."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():   # "auto" and the like: left to Ray
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach the Ray cluster at {address} ({exc}); is its head running "
+                              "(ray start --head) and the address right?") from None
+
+
 class RayExecutor:
     name = "ray"
 
     def __init__(self, data: Callable[[], Mnist], address: str, studio: str | None = None):
         """`studio`: this state folder's id; with it the actors are detached and outlive the server.
         Without (no state folder: nothing could reattach) they end with the server."""
+        reachable(address)
         import ray
         self._ray = ray
         self._load = data
