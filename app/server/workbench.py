@@ -48,6 +48,11 @@ class Workbench:
             with self._lock:
                 self._data = shared
 
+    @property
+    def problems(self) -> list[str]:
+        """What the executor had to make do with (GET /api/health), e.g. too small a /dev/shm."""
+        return list(getattr(self.made, "problems", []))
+
     def executor(self) -> Executor:
         """Return the executor runs train in; on Ray with a state folder, its actors are named after
         the folder's id, so that they outlive this server (reattach.py)."""

@@ -1,4 +1,4 @@
-"""The local executor: runs train in a pool of worker processes (worker.py), MNIST in shared memory.
+"""The local executor: runs train in a pool of worker processes (worker.py), MNIST shared (shared.py).
 
 Each worker takes one run at a time and is used again for the next. The manager's run thread calls
 ProcessTraining.run(), which reads the worker's reports off the pipe and hands them to the callback
@@ -104,6 +104,12 @@ class ProcessExecutor:
 
     def shared_data(self) -> Mnist:
         return self.shared().data
+
+    @property
+    def problems(self) -> list[str]:
+        """What the runs make do with (GET /api/health): MNIST not in shared memory, and why."""
+        shared = self._shared
+        return [shared.warning] if shared is not None and shared.warning else []
 
     def pids(self) -> list[int]:
         """Return the pids of the live workers (for tests and health)."""

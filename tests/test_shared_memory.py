@@ -1,0 +1,153 @@
+"""Too small a /dev/shm (a container's default is 64 MB) must never kill the server with SIGBUS: MNIST
+goes to files on disk the workers map instead (or, failing that, a copy per worker), the server says so
+in its log and GET /api/health, and runs still train in worker processes. On real tmpfs mounts, made
+by this test (root: the CI container runs as root), and a real server in a mount namespace of its own
+whose /dev/shm is 64 MB, as `docker run` without --shm-size gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.server.executors.shared import FIELDS, PREFIX, SharedMnist, attach, remove_abandoned
+from app.training.mnist import Mnist
+from tests.support.server import REPO, free_port
+from tests.support.wait import wait_until
+from tests.test_workers import workers_of
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def tmpfs(mount: Path, size: str) -> Iterator[Path]:
+    """Mount a tmpfs of `size` at `mount` for the block's time (skips where mounting needs a root we lack)."""
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
+                          capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def in_small_shm(*command: str) -> list[str]:
+    """Return `command` run in a mount namespace of its own whose /dev/shm is a 64 MB tmpfs."""
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            'mount -t tmpfs -o size=64m tmpfs /dev/shm && exec "$@"', "sh", *command]
+
+
+def arrays(data: Mnist) -> list[np.ndarray]:
+    return [data.train.images, data.train.labels, data.test.images, data.test.labels]
+
+
+def test_shared_memory_when_it_fits(mnist):
+    shared = SharedMnist(mnist)
+    try:
+        assert shared.mode == "shm" and shared.warning is None
+        assert all("name" in item for item in shared.spec)
+        assert all(np.array_equal(a, b) for a, b in zip(arrays(shared.data), arrays(mnist), strict=True))
+    finally:
+        shared.close()
+
+
+def test_too_little_shared_memory_shares_files_and_says_how_to_fix_it(mnist, tmp_path):
+    with tmpfs(tmp_path / "shm", "64m") as small, tmpfs(tmp_path / "disk", "400m") as disk:
+        (disk / f"{PREFIX}abandoned").mkdir()           # a server killed with -9 left it
+        (disk / f"{PREFIX}abandoned" / "owner.lock").touch()
+        shared = SharedMnist(mnist, shm_dir=small, file_dir=disk)
+        try:
+            assert shared.mode == "files" and shared.warning is not None
+            assert "64 MB free" in shared.warning and "--shm-size=512m" in shared.warning
+            assert not (disk / f"{PREFIX}abandoned").exists()
+            folder = Path(shared.spec[0]["path"]).parent
+            assert folder.parent == disk and {item["field"] for item in shared.spec} == set(FIELDS)
+            remove_abandoned(disk)                          # a live server's folder is kept
+            assert folder.exists()
+            data, blocks = attach(shared.spec, shared.checksums)   # as a worker does
+            assert blocks == [] and all(not a.flags.writeable for a in arrays(data))
+            assert all(np.array_equal(a, b) for a, b in zip(arrays(data), arrays(mnist), strict=True))
+            del data
+        finally:
+            shared.close()
+        assert not folder.exists()
+
+
+def test_no_room_on_disk_either_gives_each_worker_a_copy(mnist, tmp_path):
+    with tmpfs(tmp_path / "shm", "64m") as small, tmpfs(tmp_path / "disk", "64m") as disk:
+        shared = SharedMnist(mnist, shm_dir=small, file_dir=disk)
+        try:
+            assert shared.mode == "copies" and shared.warning is not None
+            assert "each worker gets a copy" in shared.warning and "--shm-size" in shared.warning
+            assert list(disk.iterdir()) == []                # the half-written folder is gone
+            data, _ = attach(shared.spec, shared.checksums)
+            assert all(np.array_equal(a, b) for a, b in zip(arrays(data), arrays(mnist), strict=True))
+        finally:
+            shared.close()
+
+
+def test_pages_are_reserved_before_written_so_a_full_shm_is_an_error_not_sigbus(tmp_path):
+    # The free-space check passes (it looks at a roomy folder) while the real /dev/shm is 64 MB: the
+    # blocks' reservation must catch it. Without it this process dies of SIGBUS (exit -7).
+    script = ("from pathlib import Path; from app.server.executors.shared import SharedMnist, read_mnist; "
+              f"s = SharedMnist(read_mnist(), shm_dir=Path('/'), file_dir=Path({str(tmp_path)!r})); "
+              "print(s.mode); print(s.warning); s.close()")
+    done = subprocess.run(in_small_shm(sys.executable, "-c", script), cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    if done.returncode != 0 and "mount" in done.stderr and "permission" in done.stderr.lower():
+        pytest.skip(f"cannot make a mount namespace here: {done.stderr.strip()}")
+    assert done.returncode == 0, (done.returncode, done.stderr[-3000:])
+    mode, warning = done.stdout.splitlines()[:2]
+    assert mode == "files" and "No space left on device" in warning, done.stdout
+
+
+def get(url: str) -> dict | list:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.load(answer)
+
+
+def test_a_server_with_a_64_mb_shm_stays_up_and_trains_in_a_worker(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    command = in_small_shm(sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-train",
+                           "--executor", "process", "--state-dir", str(tmp_path / "state"))
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def up() -> bool:
+            if server.poll() is not None:
+                raise AssertionError(f"the server exited ({server.returncode}): {log.read_text()[-3000:]}")
+            try:
+                return bool(get(f"{url}/api/health"))
+            except OSError:
+                return False
+        wait_until(up, what="the server answering")
+        body = json.dumps({"hidden": [16, 16], "epochs": 30, "pace": 2000, "train_subset": 2000}).encode()
+        request = urllib.request.Request(f"{url}/api/runs", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            rid = json.load(answer)["id"]
+        run = wait_until(lambda: get(f"{url}/api/runs/{rid}"),
+                         lambda r: r["progress"]["examples_seen"] >= 4000, what="a first epoch")
+        assert run["status"] == "running" and server.poll() is None
+        problems = get(f"{url}/api/health")["problems"]   # type: ignore[index]
+        assert any("64 MB free" in p and "--shm-size=512m" in p for p in problems), problems
+        # It trains in a worker process, which maps the files, not a copy of its own.
+        workers = workers_of(port)
+        assert len(workers) == 1, workers
+        maps = Path(f"/proc/{workers[0]}/maps").read_text().splitlines()
+        assert len({line.split()[-1] for line in maps if PREFIX in line}) == len(FIELDS), maps
+        assert "WARNING" in log.read_text() and "docker run --shm-size=512m" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Application shutdown complete" in log.read_text(), log.read_text()[-3000:]   # a clean stop
