@@ -3,17 +3,26 @@
 
 from __future__ import annotations
 
+import base64
+import gc
+import json
+import types
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from app.nn.network import Network
+from app.server import replayfile
 from app.server.main import create_app
 from app.server.replay import MAX_BYTES, MAX_SNAPSHOTS, Replay
 from app.server.runs import RunManager
 from app.server.settings import Settings
+from app.server.storage import StorageError
+from app.training.config import TrainConfig
 from app.training.trainer import Progress
+from tests.support.wait import wait_until
 from tests.test_pace import DEAD_RELU, run_of, wait_for
 
 PIXELS = {"pixels": [0.0] * 300 + [1.0] * 20 + [0.0] * 464}
@@ -98,3 +107,109 @@ def test_replay_memory_is_bounded_and_keeps_the_first_and_newest():
     for k in range(1, 5000):
         small.offer(report(Network([784, 16, 16, 10]), k * 10))
     assert len(small.list()) <= MAX_SNAPSHOTS and small.list()[0]["examples_seen"] == 10
+
+
+def array_bytes(root: object) -> int:
+    """Return the bytes of the NumPy arrays reachable from `root` (each buffer once), walking the
+    objects it refers to but not into classes, modules or functions (those reach everything)."""
+    seen, buffers, todo = {id(root)}, {}, [root]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, np.ndarray):
+            base = obj
+            while isinstance(base.base, np.ndarray):
+                base = base.base
+            buffers[id(base)] = base.nbytes
+            continue
+        for ref in gc.get_referents(obj):
+            if id(ref) not in seen and not isinstance(ref, type | types.ModuleType | types.FunctionType):
+                seen.add(id(ref))
+                todo.append(ref)
+    return sum(buffers.values())
+
+
+def saved_rows(path: Path) -> dict[int, np.ndarray]:
+    """Return each snapshot's weights as the replay file holds them, by index (read here, whole)."""
+    with np.load(path, allow_pickle=False) as f:
+        header = json.loads(str(f["header"]))
+        return dict(zip(header["indices"], f["params"], strict=True))
+
+
+def test_a_replay_lets_its_weights_go_once_saved_and_reads_them_back(tmp_path, monkeypatch):
+    nets = [Network([784, 16, 10], seed=k) for k in range(6)]
+    replay = Replay()
+    for k, net in enumerate(nets):
+        replay.offer(report(net, 10 * 2 ** k))
+    path = tmp_path / "r1.replay.npz"
+    assert not replay.release() and array_bytes(replay) >= 6 * nets[0].params.nbytes   # never saved
+    replay.save(path)
+    monkeypatch.setattr(replayfile, "CACHE", replayfile.Cache(2 * nets[0].params.nbytes))
+    assert replay.release() and array_bytes(replay) == 0
+    for _ in range(2):   # twice: the cache holds two snapshots, so most are read from disk again
+        for k, net in enumerate(nets):
+            assert np.array_equal(replay.get(k).net.params, net.params)
+            assert replayfile.CACHE.nbytes() <= 2 * net.params.nbytes
+    # Training on (a resumed run) reads them back into memory; the next save holds them all.
+    replay.drop_after(0.0)
+    replay.offer(report(Network([784, 16, 10], seed=99), 10_000))
+    assert array_bytes(replay) >= 7 * nets[0].params.nbytes and replay.dirty
+    replay.save(path)
+    assert replay.release() and sorted(saved_rows(path)) == list(range(7))
+    assert np.array_equal(replay.get(3).net.params, nets[3].params)
+    # A file gone (or damaged) under an ended run: that snapshot is a 503 saying why, not a crash.
+    path.unlink()
+    with pytest.raises(StorageError) as refused:
+        replay.get(5)
+    assert refused.value.status == 503 and "could not be read back" in str(refused.value)
+
+
+def test_ended_runs_keep_their_snapshot_lists_and_read_weights_from_disk(settings, mnist):
+    config = {"hidden": [16], "train_subset": 1000, "validation_size": 100, "epochs": 2}
+    # Without a state folder there is no file to read back: the ended run keeps its weights (and
+    # this shows the measure sees a replay's arrays when they are there).
+    manager = RunManager(1, data_loader=lambda: mnist, executor="thread")
+    try:
+        run = manager.create(TrainConfig(**config))
+        wait_until(lambda: run.status, lambda s: s == "finished", what="a run without a state folder")
+        assert array_bytes(run.replay) >= len(run.replay.list()) * run.latest.snapshot.params.nbytes > 0
+    finally:
+        manager.shutdown()
+    with persistent_client(settings, mnist) as client:
+        ids = [client.post("/api/runs", json={**config, "watch": False}).json()["id"] for _ in range(6)]
+        for rid in ids:
+            wait_for(lambda r=rid: run_of(client, r), lambda r: r["status"] == "finished", f"{rid} to finish")
+        manager = client.app.state.runs
+        assert sum(array_bytes(manager.get(rid).replay) for rid in ids) == 0
+        for rid in ids:
+            rows = saved_rows(Path(settings.state_dir) / "checkpoints" / f"{rid}.replay.npz")
+            listed = client.get(f"/api/runs/{rid}/snapshots").json()["snapshots"]
+            assert [s["index"] for s in listed] == sorted(rows) and len(rows) >= 5
+            for s in listed:   # every snapshot, as the timeline asks for them, is the saved one
+                i, row = s["index"], rows[s["index"]]
+                assert np.array_equal(manager.get(rid).replay.get(i).net.params, row)
+                neuron = i % 16
+                one = client.get(f"/api/runs/{rid}/neuron",
+                                 params={"layer": 1, "index": neuron, "snapshot": i}).json()
+                saved = Network([784, 16, 10], params=row)
+                assert np.allclose(one["map"], saved.W[0][neuron], atol=1e-4)
+                weights = client.get(f"/api/runs/{rid}/snapshots/{i}/weights").json()
+                q = np.frombuffer(base64.b64decode(weights["data"]), np.int8).reshape(-1, 784)
+                assert weights["step"] == s["step"]
+                assert np.allclose(q / 127 * weights["scale"], saved.W[0][weights["neurons"]],
+                                   atol=weights["scale"] / 127)
+            assert client.post(f"/api/predict?run={rid}&snapshot={listed[0]['index']}",
+                               json=PIXELS).status_code == 200
+        assert sum(array_bytes(manager.get(rid).replay) for rid in ids) == 0
+        assert replayfile.CACHE.nbytes() <= replayfile.CACHE_BYTES
+
+
+def test_a_damaged_replay_file_is_reported_and_the_server_starts(settings, mnist):
+    with persistent_client(settings, mnist) as client:
+        rid = client.post("/api/runs", json={"hidden": [16], "train_subset": 500, "epochs": 1}).json()["id"]
+        wait_for(lambda: run_of(client, rid), lambda r: r["status"] == "finished", "the run to finish")
+    path = Path(settings.state_dir) / "checkpoints" / f"{rid}.replay.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])   # cut short, as by a full disk
+    with persistent_client(settings, mnist) as client:
+        assert run_of(client, rid)["status"] == "finished"
+        assert client.get(f"/api/runs/{rid}/snapshots").json()["snapshots"] == []
+        assert any(f"run {rid}: replay unreadable" in p for p in client.app.state.runs.problems)

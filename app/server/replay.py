@@ -5,13 +5,18 @@ epoch end and at the end. At most MAX_SNAPSHOTS, and at most MAX_BYTES of weight
 when either is exceeded, every other snapshot between the first and the newest is dropped, so the
 spacing stays roughly logarithmic. A snapshot keeps its index for as long as it exists.
 
-The snapshots are saved beside the run's checkpoint as <run>.replay.npz (arrays only, no pickle),
-written atomically, so an ended run can be replayed after a restart.
+The snapshots are saved beside the run's checkpoint as <run>.replay.npz (replayfile.py), written
+atomically, so an ended run can be replayed after a restart. A running run keeps its snapshots' weights
+in memory (they are being written); once its run has ended and they are safely in that file, the
+replay lets them go (`release`) and keeps only the list (indices and metrics), reading one snapshot's
+weights back from the file when it is asked for. A thousand ended runs then cost their lists, not
+their weights.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from app.atomicfile import atomic_write
 from app.nn.network import Network
 from app.training.trainer import Progress
+
+from . import replayfile
+from .storage import StorageError
 
 GROWTH = 1.25
 MAX_SNAPSHOTS = 64
 MAX_BYTES = 32 * 2**20
 META_KEYS = ("step", "examples_seen", "epoch", "probe_accuracy", "probe_cost", "test_accuracy")
+log = logging.getLogger(__name__)
+_tokens = itertools.count()   # names a replay's weights in the shared cache while they are on disk only
 
 
 @dataclass(frozen=True)
@@ -42,10 +51,19 @@ def _finite(value: Any) -> Any:
 
 class Replay:
     def __init__(self) -> None:
-        self._snapshots: list[Snapshot] = []
+        self._kept: list[tuple[int, dict[str, Any]]] = []   # (index, meta) of each snapshot, oldest first
+        self._nets: dict[int, Network] = {}      # the kept snapshots' weights, unless released to disk
         self._next_index = 0
         self._lock = threading.Lock()
-        self.dirty = False       # changed since the last save
+        self._writing = threading.Lock()         # one save at a time: the file is the one marked saved
+        self._version = self._saved = 0          # changes made; the change the file holds
+        self._file: Path | None = None           # where the snapshots were saved (or read from)
+        self._token: int | None = None           # set while the weights are in the file only
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the snapshots changed since the last save."""
+        return self._version != self._saved
 
     def limit(self, net: Network) -> int:
         """Return how many snapshots of this network fit the bounds (at least 2: first and last)."""
@@ -54,77 +72,123 @@ class Replay:
     def offer(self, progress: Progress) -> bool:
         """Keep a snapshot of this report if it is due; return whether it was kept."""
         with self._lock:
-            last = self._snapshots[-1].meta if self._snapshots else None
+            self._wake()
+            last = self._kept[-1][1] if self._kept else None
             seen = progress.examples_seen
             due = (last is None or progress.final or progress.epoch_end
                    or seen >= max(last["examples_seen"] * GROWTH, last["examples_seen"] + 1))
             if not due or (last is not None and last["step"] == progress.step):
                 return False
-            meta = {k: _finite(getattr(progress, k)) for k in META_KEYS}
-            self._snapshots.append(Snapshot(self._next_index, meta, progress.snapshot))
+            self._kept.append((self._next_index, {k: _finite(getattr(progress, k)) for k in META_KEYS}))
+            self._nets[self._next_index] = progress.snapshot
             self._next_index += 1
-            while len(self._snapshots) > self.limit(progress.snapshot):
+            while len(self._kept) > self.limit(progress.snapshot):
                 self._thin()
-            self.dirty = True
+            self._version += 1
             return True
 
     def _thin(self) -> None:
         """Drop every other snapshot between the first and the newest."""
-        kept = self._snapshots
-        self._snapshots = [s for i, s in enumerate(kept) if i == 0 or i == len(kept) - 1 or i % 2 == 0]
+        kept = self._kept
+        self._keep([s for i, s in enumerate(kept) if i == 0 or i == len(kept) - 1 or i % 2 == 0])
+
+    def _keep(self, kept: list[tuple[int, dict[str, Any]]]) -> None:
+        self._kept, self._nets = kept, {i: self._nets[i] for i, _ in kept}
 
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"index": s.index, **s.meta} for s in self._snapshots]
+            return [{"index": i, **meta} for i, meta in self._kept]
 
     def get(self, index: int) -> Snapshot:
-        """Return the snapshot with this index, or raise KeyError saying which ones exist."""
+        """Return the snapshot with this index, or raise KeyError saying which ones exist (StorageError,
+        503, if its weights are on disk and cannot be read back)."""
         with self._lock:
-            for s in self._snapshots:
-                if s.index == index:
-                    return s
-            have = [s.index for s in self._snapshots]
-        raise KeyError(f"no snapshot {index}; this run has {len(have)} snapshots"
-                       + (f" (indices {have[0]} to {have[-1]})" if have else "")
-                       + "; GET /api/runs/{id}/snapshots lists them")
+            meta = next((m for i, m in self._kept if i == index), None)
+            net, file, token = self._nets.get(index), self._file, self._token
+            have = [i for i, _ in self._kept]
+        if meta is None:
+            raise KeyError(f"no snapshot {index}; this run has {len(have)} snapshots"
+                           + (f" (indices {have[0]} to {have[-1]})" if have else "")
+                           + "; GET /api/runs/{id}/snapshots lists them")
+        if net is None and file is not None and token is not None:
+            net = self._read(file, token, index)
+        assert net is not None, "a kept snapshot has its weights in memory or in its file"
+        return Snapshot(index, meta, net)
+
+    @staticmethod
+    def _read(file: Path, token: int, index: int) -> Network:
+        """Return one snapshot's network from the file, through the cache every run shares."""
+        net = replayfile.CACHE.get((token, index))
+        if net is None:
+            try:
+                header, row = replayfile.read_row(file, index, MAX_SNAPSHOTS)
+                net = Network(header["sizes"], header["activation"], header["cost"], params=row)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.error("snapshot %d unreadable: %s", index, exc)
+                raise StorageError(f"snapshot {index}'s weights could not be read back from {file} ({exc}); "
+                                   "the run's latest weights still can (leave out ?snapshot)", 503) from None
+            replayfile.CACHE.put((token, index), net)
+        return net
 
     def drop_after(self, epoch: float) -> None:
         """Forget snapshots beyond `epoch` (a resumed run trains from there again)."""
         with self._lock:
-            self._snapshots = [s for s in self._snapshots if s.meta["epoch"] <= epoch + 1e-9]
-            self.dirty = True
+            self._wake()
+            self._keep([(i, m) for i, m in self._kept if m["epoch"] <= epoch + 1e-9])
+            self._version += 1
 
     # Disk ----------------------------------------------------------------------------------------
     def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         """Write the snapshots (and `extra`, JSON) to `path` atomically (a temporary file, then a rename)."""
+        with self._writing:
+            with self._lock:
+                if self._token is not None and path == self._file:
+                    return   # released: the file holds them already
+                self._wake()
+                kept, nets, version = list(self._kept), dict(self._nets), self._version
+            if not kept:
+                return
+            net = nets[kept[0][0]]
+            header = {"sizes": net.sizes, "activation": net.activation.name, "cost": net.cost.name,
+                      "indices": [i for i, _ in kept], "meta": [m for _, m in kept],
+                      "next_index": self._next_index, "extra": extra or {}}
+            replayfile.write(path, header, np.stack([nets[i].params.astype(np.float32) for i, _ in kept]))
+            with self._lock:
+                self._saved, self._file = version, path
+
+    def release(self) -> bool:
+        """Let the weights go if the file holds every snapshot as it is now (an ended run's replay);
+        return whether they are on disk only. A replay never saved, or changed since, keeps them."""
         with self._lock:
-            snapshots, self.dirty = list(self._snapshots), False
-        if not snapshots:
+            if self._token is None and self._file is not None and self._kept and not self.dirty:
+                self._nets, self._token = {}, next(_tokens)
+            return self._token is not None
+
+    def _wake(self) -> None:
+        """Read the weights back into memory (lock held): the run trains on and its replay changes.
+        A file that cannot be read any more leaves the replay empty, as at a start that skipped it."""
+        if self._token is None or self._file is None:
             return
-        net = snapshots[0].net
-        header = {"sizes": net.sizes, "activation": net.activation.name, "cost": net.cost.name,
-                  "indices": [s.index for s in snapshots], "meta": [s.meta for s in snapshots],
-                  "next_index": self._next_index, "extra": extra or {}}
-        params = np.stack([s.net.params.astype(np.float32) for s in snapshots])
-        # private: mkstemp's 0600, the mode replay files have always had
-        atomic_write(path, lambda f: np.savez(f, params=params, header=np.array(json.dumps(header))),
-                     private=True)
+        self._token = None
+        try:
+            header, params = replayfile.read(self._file, MAX_SNAPSHOTS)
+            rows = dict(zip(header["indices"], params, strict=True))
+            spec = header["sizes"], header["activation"], header["cost"]
+            self._nets = {i: Network(*spec, params=rows[i]) for i, _ in self._kept}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("replay %s unreadable, its snapshots are dropped: %s", self._file, exc)
+            self._keep([])
+            self._version += 1
 
     def load(self, path: Path) -> dict[str, Any]:
-        """Read snapshots saved by save() (no pickle) and return its `extra`; raise ValueError if the
-        file is not one."""
-        with np.load(path, allow_pickle=False) as f:
-            header = json.loads(str(f["header"]))
-            params = f["params"]
-        sizes, indices, metas = header["sizes"], header["indices"], header["meta"]
-        if params.ndim != 2 or len(params) != len(indices) or len(metas) != len(indices) \
-                or len(indices) > MAX_SNAPSHOTS:
-            raise ValueError(f"{path}: not a replay file of this version")
-        nets = [Network(sizes, header["activation"], header["cost"], params=p) for p in params]
+        """Read snapshots saved by save() (no pickle), keeping their weights on disk, and return its
+        `extra`; raise ValueError if the file is not one."""
+        header, params = replayfile.read(path, MAX_SNAPSHOTS)
+        if len(params):   # the network the rows make (a file of other sizes is refused here)
+            Network(header["sizes"], header["activation"], header["cost"], params=params[0])
+        kept = [(int(i), dict(m)) for i, m in zip(header["indices"], header["meta"], strict=True)]
         with self._lock:
-            self._snapshots = [Snapshot(int(i), dict(m), n)
-                               for i, m, n in zip(indices, metas, nets, strict=True)]
-            self._next_index = int(header["next_index"])
-            self.dirty = False
+            self._kept, self._nets, self._next_index = kept, {}, int(header["next_index"])
+            self._file, self._token, self._saved = path, next(_tokens), self._version
         extra = header.get("extra")
         return extra if isinstance(extra, dict) else {}

@@ -93,6 +93,8 @@ class Run:
         with self._lock:
             self.status, self.error = status, error or self.error
             self.version += 1
+        if self.ended:   # its replay, saved at its last checkpoint, is read back from disk when asked
+            self.replay.release()
 
     def history(self) -> list[dict[str, Any]]:
         with self._lock:
