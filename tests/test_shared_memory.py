@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import app.server.executors.shared as shared_module
 from app.server.executors.shared import FIELDS, PREFIX, SharedMnist, attach, remove_abandoned
+from app.server.runs import RunManager
+from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from tests.support.server import REPO, free_port
 from tests.support.wait import wait_until
@@ -151,3 +155,19 @@ def test_a_server_with_a_64_mb_shm_stays_up_and_trains_in_a_worker(tmp_path):
         server.terminate()
         server.wait(timeout=30)
     assert "Application shutdown complete" in log.read_text(), log.read_text()[-3000:]   # a clean stop
+
+
+def test_with_no_room_anywhere_a_run_still_trains_in_a_worker(mnist, tmp_path, monkeypatch):
+    with tmpfs(tmp_path / "shm", "64m") as small, tmpfs(tmp_path / "disk", "64m") as disk:
+        monkeypatch.setattr(shared_module, "SHM_DIR", small)
+        monkeypatch.setattr(tempfile, "tempdir", str(disk))
+        manager = RunManager(1, data_loader=lambda: mnist, executor="process")
+        try:
+            run = manager.create(TrainConfig(hidden=[16], train_subset=2000, epochs=1))
+            wait_until(lambda: run.status, lambda s: s == "finished", what="a run in a worker")
+            assert run.latest is not None and run.latest.final and run.latest.examples_seen == 2000
+            executor = manager.executor()
+            assert executor.shared().mode == "copies" and executor.pids()   # type: ignore[attr-defined]
+            assert any("each worker gets a copy" in p for p in manager.bench.problems)
+        finally:
+            manager.shutdown()

@@ -35,7 +35,7 @@ from app.training.mnist import Mnist, Split, data_dir, load_split
 log = logging.getLogger(__name__)
 FIELDS = ("train.images", "train.labels", "test.images", "test.labels")
 SHM_DIR = Path("/dev/shm")     # where shm_open's blocks live on Linux (a test points it at a small tmpfs)
-HEADROOM = 64 * 2**20          # left free in SHM_DIR for others (semaphores, other programs)
+HEADROOM = 16 * 2**20          # left free in SHM_DIR for others (semaphores, other programs)
 PREFIX = "digit-studio-mnist-"
 FIX = ("give the server more shared memory: `docker run --shm-size=512m ...` (podman run too; "
        "compose: `shm_size: 512m`)")
