@@ -25,7 +25,7 @@ from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from tests.support.server import REPO, free_port
 from tests.support.wait import wait_until
-from tests.test_workers import workers_of
+from tests.test_workers import memory, workers_of
 
 pytestmark = pytest.mark.slow
 
@@ -150,6 +150,10 @@ def test_a_server_with_a_64_mb_shm_stays_up_and_trains_in_a_worker(tmp_path):
         assert len(workers) == 1, workers
         maps = Path(f"/proc/{workers[0]}/maps").read_text().splitlines()
         assert len({line.split()[-1] for line in maps if PREFIX in line}) == len(FIELDS), maps
+        # A copy of its own would be anonymous memory (the 188 MB of training images); mapped file pages
+        # count as private while one process alone has touched them, so Private_* cannot tell here.
+        mem = memory(workers[0])
+        assert mem["Anonymous"] * 1024 < 100 * 2**20, mem
         assert "WARNING" in log.read_text() and "docker run --shm-size=512m" in log.read_text()
     finally:
         server.terminate()
