@@ -11,8 +11,6 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +22,11 @@ from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from tests.support.server import REPO, free_port
+from tests.support.tmpfs import tmpfs
 from tests.support.wait import wait_until
 from tests.test_workers import memory, workers_of
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def tmpfs(mount: Path, size: str) -> Iterator[Path]:
-    """Mount a tmpfs of `size` at `mount` for the block's time (skips where mounting needs a root we lack)."""
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
-                          capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {made.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def in_small_shm(*command: str) -> list[str]:
