@@ -1,9 +1,9 @@
 """What the server's runs train with: MNIST, the probe's images and the executor, each made once, when
 first needed (a server that never trains loads no data and starts no worker).
 
-MNIST is read once for all runs. Once the process executor has copied it into shared memory, the
-server's own reads (the probe, the lessons, evaluation) use the shared pages too and the loaded copy
-is let go: one copy on the machine, not two.
+MNIST is read once for all runs. Once the process executor has shared it (shared memory, or files on
+disk when /dev/shm is too small: executors/shared.py), the server's own reads (the probe, the lessons,
+evaluation) use the shared pages too and the loaded copy is let go: one copy on the machine, not two.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ Whenever it is not "shm", `warning` says why and how to fix it (logged, and in G
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -97,7 +98,7 @@ class SharedMnist:
         for field, array in arrays.items():
             block = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
             self._blocks.append(block)
-            os.posix_fallocate(block._fd, 0, block.size)   # type: ignore[attr-defined]  # ENOSPC, not SIGBUS
+            _reserve(block._fd, block.size)   # type: ignore[attr-defined]
             view: np.ndarray = np.ndarray(array.shape, array.dtype, buffer=block.buf)
             view[...] = array
             view.flags.writeable = False
@@ -163,6 +164,19 @@ def remove_abandoned(parent: Path) -> None:
         except OSError:   # held (a live server's), or not ours to judge
             continue
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _reserve(fd: int, size: int) -> None:
+    """Allocate a block's pages now, so that no room says ENOSPC here instead of SIGBUS at a write
+    (skipped where the system cannot: then the free-space check is all there is)."""
+    allocate = getattr(os, "posix_fallocate", None)   # not on macOS
+    if allocate is None:
+        return
+    try:
+        allocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            raise
 
 
 def _layout(array: np.ndarray) -> dict[str, Any]:
