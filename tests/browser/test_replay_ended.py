@@ -17,15 +17,10 @@ from tests.browser.test_page import ONE, draw
 from tests.browser.test_watch import api, open_studio
 from tests.support.server import running_server
 from tests.support.wait import wait_until
+from tests.test_replay import saved_rows
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RUN = {"hidden": [16, 16], "train_subset": 3000, "validation_size": 200, "epochs": 3}
-
-
-def saved_rows(path: Path) -> dict[int, np.ndarray]:
-    with np.load(path, allow_pickle=False) as f:
-        header = json.loads(str(f["header"]))
-        return dict(zip(header["indices"], f["params"], strict=True))
 
 
 def test_an_ended_runs_timeline_shows_the_saved_snapshots_after_a_restart(tmp_path: Path, page: Page):
