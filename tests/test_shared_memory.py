@@ -29,10 +29,10 @@ from tests.test_workers import memory, workers_of
 pytestmark = pytest.mark.slow
 
 
-def in_small_shm(*command: str) -> list[str]:
-    """Return `command` run in a mount namespace of its own whose /dev/shm is a 64 MB tmpfs."""
+def in_small_shm(*command: str, size: str = "64m") -> list[str]:
+    """Return `command` run in a mount namespace of its own whose /dev/shm is a tmpfs of `size`."""
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            'mount -t tmpfs -o size=64m tmpfs /dev/shm && exec "$@"', "sh", *command]
+            f'mount -t tmpfs -o size={size} tmpfs /dev/shm && exec "$@"', "sh", *command]
 
 
 def arrays(data: Mnist) -> list[np.ndarray]:
@@ -85,13 +85,14 @@ def test_no_room_on_disk_either_gives_each_worker_a_copy(mnist, tmp_path):
 
 
 def test_pages_are_reserved_before_written_so_a_full_shm_is_an_error_not_sigbus(tmp_path):
-    # The free-space check passes (it looks at a roomy folder) while the real /dev/shm is 64 MB: the
-    # blocks' reservation must catch it. Without it this process dies of SIGBUS (exit -7).
+    # The free-space check passes (it looks at a roomy folder) while the real /dev/shm, 190 MB, holds the
+    # training images (179 MB) but not the test images after them: the blocks' reservation must catch
+    # it, and the blocks made so far go. Without it this process dies of SIGBUS (exit -7).
     script = ("from pathlib import Path; from app.server.executors.shared import SharedMnist, read_mnist; "
               f"s = SharedMnist(read_mnist(), shm_dir=Path('/'), file_dir=Path({str(tmp_path)!r})); "
               "print(s.mode); print(s.warning); s.close()")
-    done = subprocess.run(in_small_shm(sys.executable, "-c", script), cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    command = in_small_shm(sys.executable, "-c", script, size="190m")
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     if done.returncode != 0 and "mount" in done.stderr and "permission" in done.stderr.lower():
         pytest.skip(f"cannot make a mount namespace here: {done.stderr.strip()}")
     assert done.returncode == 0, (done.returncode, done.stderr[-3000:])

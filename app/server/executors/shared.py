@@ -94,11 +94,12 @@ class SharedMnist:
         self.data = _mnist(views, self.checksums)
 
     def _in_shared_memory(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        views = {}
-        for field, array in arrays.items():
+        for array in arrays.values():   # every block made and reserved before any is written or viewed
             block = shared_memory.SharedMemory(create=True, size=max(array.nbytes, 1))
             self._blocks.append(block)
             _reserve(block._fd, block.size)   # type: ignore[attr-defined]
+        views = {}
+        for (field, array), block in zip(arrays.items(), self._blocks, strict=True):
             view: np.ndarray = np.ndarray(array.shape, array.dtype, buffer=block.buf)
             view[...] = array
             view.flags.writeable = False
