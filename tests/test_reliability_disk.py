@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.studio import request, studio
+from tests.support.tmpfs import tmpfs
 from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
@@ -22,15 +23,8 @@ DRAWING = {"pixels": [0.0] * 300 + [1.0] * 20 + [0.0] * 464}
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     """Return a 2 MB tmpfs mounted for this test (needs root: the CI container runs as root)."""
-    mount = tmp_path / "state"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {made.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "state", "2m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 def remount(mount: Path, mode: str) -> None:

@@ -17,6 +17,7 @@ async def health(request: Request) -> Health:
     state = request.app.state
     store = state.runs.store
     problems = [*(folder_problems(store.state_dir) if store is not None else []), *state.runs.problems,
+                *state.runs.bench.problems,
                 *(store.problems if store is not None else []), *state.models.problems()]
     return Health(status="ok", runs=len(state.runs.list()), models=len(state.models.list()),
                   problems=list(dict.fromkeys(problems)))   # each once, in the order found
