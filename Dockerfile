@@ -1,8 +1,8 @@
 # Digit Studio: the server, the page, the shipped models and the real MNIST in one image.
 #   docker build -t digit-studio .
 #   docker run --rm --shm-size=512m -p 8000:8000 -v digit-studio:/var/lib/digit-studio digit-studio
-# --shm-size: runs train in worker processes with MNIST in shared memory (/dev/shm, 210 MB); Docker's
-# default 64 MB kills the server with SIGBUS at the first run.
+# --shm-size: runs train in worker processes with MNIST in shared memory (/dev/shm, 210 MB). With
+# Docker's default 64 MB the workers share it through files on disk instead, and /api/health says so.
 # Target `cluster` adds Ray, for the nodes of a Ray cluster and a studio on one (deploy/compose.yaml).
 # PYTHON_IMAGE: any Debian-based image with python3.11+ and pip as `python` and `pip` (a local one, say,
 # where no registry is reachable: scripts/compose-check.sh).
