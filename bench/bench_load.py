@@ -17,7 +17,8 @@ clients split over --live-procs others, the health monitor here, as a classroom 
 one event loop. Reported for each round: predict requests/s and p50/p99 latency, as the client saw it
 and as the server timed itself (its Server-Timing header), health p50/p99 likewise, each generator
 process's own event-loop lag, errors of every kind, live connections, messages and MB/s, training
-speed during the load against alone (before the load, and right after this round), the cores each
+speed during the load against alone (before the load, and right after this round), also per CPU
+second the worker used (what it makes of the CPU it gets, whoever else is on its core), the cores each
 process used during the load (server, worker, generator, from /proc/PID/stat), and the server's RSS
 (VmRSS) at its peak and once everyone left. Memory that grows from one round's end to the next is a
 leak; what the first round adds is warm-up. Bounded in time (--duration, --rounds) and count
@@ -100,19 +101,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def examples_per_second(client: httpx.AsyncClient, run_id: str, seconds: float) -> float:
-    async def seen() -> tuple[float, int]:
+async def examples_per_second(client: httpx.AsyncClient, run_id: str, seconds: float,
+                              workers: list[int]) -> tuple[float, float | None]:
+    """Return the run's examples/s over `seconds`, and per CPU second its worker used (None without a
+    worker process): what the worker does with the CPU it gets, whoever else shares its core."""
+    async def seen() -> tuple[float, int, float]:
         r = await client.get(f"/api/runs/{run_id}")
-        return time.monotonic(), r.json()["progress"]["examples_seen"]
-    t0, e0 = await seen()
+        return time.monotonic(), r.json()["progress"]["examples_seen"], sum(map(cpu_seconds, workers))
+    t0, e0, c0 = await seen()
     await asyncio.sleep(seconds)
-    t1, e1 = await seen()
-    return (e1 - e0) / (t1 - t0)
+    t1, e1, c1 = await seen()
+    return (e1 - e0) / (t1 - t0), (e1 - e0) / (c1 - c0) if workers and c1 > c0 else None
 
 
-async def alone(client: httpx.AsyncClient, run_id: str, seconds: float, windows: int) -> list[int]:
-    """Return the training speed alone in `windows` back-to-back windows (how noisy the reference is)."""
-    return [round(await examples_per_second(client, run_id, seconds / windows)) for _ in range(windows)]
+async def alone(client: httpx.AsyncClient, run_id: str, seconds: float, windows: int,
+                workers: list[int]) -> dict[str, list]:
+    """Return the training speed alone in `windows` back-to-back windows (how noisy the reference is),
+    per second and per CPU second of the worker."""
+    speeds = [await examples_per_second(client, run_id, seconds / windows, workers) for _ in range(windows)]
+    return {"per_s": [round(s) for s, _ in speeds],
+            "per_worker_cpu_s": [round(c) if c is not None else None for _, c in speeds]}
 
 
 def generators(url: str, ws_url: str, start_at: float, until: float, args: argparse.Namespace,
@@ -149,7 +157,8 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dic
              "live_clients": [p.pid for p in procs if p.name == "live"],
              "health_monitor": [p.pid for p in procs if p.name == "health"], "coordinator": [os.getpid()]}
     cpu0, t0 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
-    during = await examples_per_second(client, run_id, max(1.0, args.duration - 10))
+    seconds = max(1.0, args.duration - 10)
+    during, during_cpu = await examples_per_second(client, run_id, seconds, pids["worker"])
     cpu1, t1 = {k: [cpu_seconds(p) for p in v] for k, v in every.items()}, time.monotonic()
     rss_peak = rss_mb(pids["server"][0])
     results = [await asyncio.to_thread(ctx_out.get, True, args.duration + 120) for _ in procs]
@@ -157,7 +166,7 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dic
         proc.join(30)
     elapsed = time.time() - start_at
     await asyncio.sleep(5)    # every client gone; the server has dropped them
-    after = await alone(client, run_id, args.baseline, args.windows)
+    after = await alone(client, run_id, args.baseline, args.windows, pids["worker"])
     predict = next((r for kind, r in results if kind == "predict"), {"requests": 0})
     health = next(r for kind, r in results if kind == "health")
     lives = [r for kind, r in results if kind == "live"]
@@ -174,7 +183,9 @@ async def load_round(client: httpx.AsyncClient, url: str, run_id: str, pids: dic
                  "loop_lag_p99_ms": [r["loop_lag"]["p99_ms"] for r in lives]},
         "cores_used": {k: round(sum(b - a for a, b in zip(cpu0[k], cpu1[k], strict=True)) / (t1 - t0), 2)
                        for k in every},
-        "train_examples_per_s": {"during": round(during), "alone_after": after},
+        "train_examples_per_s": {"during": round(during), "alone_after": after["per_s"]},
+        "train_examples_per_worker_cpu_s": {"during": round(during_cpu) if during_cpu else None,
+                                            "alone_after": after["per_worker_cpu_s"]},
         "server_rss_mb": {"during": round(rss_peak, 1), "after": round(rss_mb(pids["server"][0]), 1)},
     }
 
@@ -192,7 +203,7 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
             if len(workers) != 1:
                 raise RuntimeError(f"--pin needs the process executor's one worker; found {workers}")
             pin(workers[0], 1)
-        before = await alone(client, run_id, args.baseline, args.windows)
+        before = await alone(client, run_id, args.baseline, args.windows, workers)
         rss_before = rss_mb(pid)
         rounds = []
         for _ in range(args.rounds):
@@ -201,16 +212,21 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
     # The first round also pays for one-time costs (models loaded for predict, allocator arenas for
     # the threads): a leak shows as RSS still climbing from one round's end to the next.
     afters = [r["server_rss_mb"]["after"] for r in rounds]
-    reference = float(np.median(before))
+    reference = float(np.median(before["per_s"]))
     for r in rounds:   # during / alone: against the run's speed before any load, and right after this round
-        speed = r["train_examples_per_s"]
+        speed, per_cpu = r["train_examples_per_s"], r["train_examples_per_worker_cpu_s"]
         r["train_share"] = {"of_before": round(speed["during"] / reference, 3),
                             "of_after": round(speed["during"] / float(np.median(speed["alone_after"])), 3)}
+        if per_cpu["during"] and None not in per_cpu["alone_after"]:   # the worker's own efficiency
+            r["train_share"]["per_worker_cpu_s_of_after"] = round(
+                per_cpu["during"] / float(np.median(per_cpu["alone_after"])), 3)
     return {"executor": args.executor or "server default", "pinned": args.pin, "live_procs": args.live_procs,
             "load_average_at_start": args.load_average,
             "worker_rss_mb": [round(rss_mb(w), 1) for w in workers if Path(f"/proc/{w}").exists()],
             "clients": args.clients, "predictors": args.predictors, "rounds": rounds,
-            "train_examples_per_s_before": before, "server_rss_mb_before": round(rss_before, 1),
+            "train_examples_per_s_before": before["per_s"],
+            "train_examples_per_worker_cpu_s_before": before["per_worker_cpu_s"],
+            "server_rss_mb_before": round(rss_before, 1),
             "server_rss_mb_after_each_round": afters,
             "rss_growth_after_first_round_mb": round(afters[-1] - afters[0], 1)}
 
