@@ -31,6 +31,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.canvas import draw_strokes  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,6 +54,11 @@ PROBE = """() => {
     for (const e of list.getEntries()) { probe.longTasks += 1; probe.longMs += e.duration; }
   }).observe({ type: "longtask" });
 }"""
+
+
+# Digit-like strokes in canvas fractions, traced one after the other while "drawing".
+STROKES = [[(0.5 + 0.002 * i, 0.15 + 0.035 * i) for i in range(21)],
+           [(0.3 + 0.02 * i, 0.25 + 0.03 * abs(10 - i)) for i in range(21)]]
 
 
 def page_weight(browser: Browser, url: str) -> dict:
@@ -102,14 +108,9 @@ def paints(browser: Browser, url: str, runs: int) -> dict:
             "first_contentful_paint_ms": round(statistics.median(fcp[1:]), 1), "runs": runs}
 
 
-def draw_digit(page) -> None:
-    box = page.locator("#draw-canvas").bounding_box()
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + w * 0.5, y + h * 0.15)
-    page.mouse.down()
-    for i in range(1, 21):
-        page.mouse.move(x + w * (0.5 + 0.002 * i), y + h * (0.15 + 0.035 * i))
-    page.mouse.up()
+def task_seconds(cdp) -> float:
+    """Return the renderer main thread's busy seconds so far (CDP Performance.getMetrics TaskDuration)."""
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
 
 
 def live_view(browser: Browser, url: str, seconds: float) -> dict:
@@ -118,18 +119,14 @@ def live_view(browser: Browser, url: str, seconds: float) -> dict:
     page = context.new_page()
     page.goto(url)
     page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)
-    draw_digit(page)
+    draw_strokes(page, STROKES[:1], steps=1)
     page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
     page.evaluate(PROBE)
-
-    def task_seconds() -> float:
-        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
-
-    busy0, t0 = task_seconds(), time.monotonic()
+    busy0, t0 = task_seconds(cdp), time.monotonic()
     page.wait_for_timeout(seconds * 1000)
-    busy1, t1 = task_seconds(), time.monotonic()
+    busy1, t1 = task_seconds(cdp), time.monotonic()
     probe = page.evaluate("window.__probe")
     status = page.evaluate("window.studio.ui && document.querySelector('#run-status .state').textContent")
     context.close()
@@ -147,22 +144,12 @@ def set_pace(url: str, run_id: str, pace) -> None:
     urllib.request.urlopen(req, timeout=10).close()
 
 
-def task_seconds(cdp) -> float:
-    """Return the renderer main thread's busy seconds so far (CDP Performance.getMetrics TaskDuration)."""
-    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
-
-
 # Adds up the time the network picture spends redrawing (window.__diagramMs).
 TIME_DIAGRAM = """() => {
   const d = window.studio.ui.network, draw = d.draw.bind(d);
   window.__diagramMs = 0;
   d.draw = () => { const t = performance.now(); draw(); window.__diagramMs += performance.now() - t; };
 }"""
-
-# Digit-like strokes in canvas fractions, traced one after the other while "drawing".
-STROKES = [[(0.5 + 0.002 * i, 0.15 + 0.035 * i) for i in range(21)],
-           [(0.3 + 0.02 * i, 0.25 + 0.03 * abs(10 - i)) for i in range(21)]]
-
 
 def diagram_view(browser: Browser, url: str, seconds: float, drawing: bool) -> dict:
     """Return the network picture's redraws/s, answers/s and main-thread load over `seconds`, either
@@ -172,23 +159,22 @@ def diagram_view(browser: Browser, url: str, seconds: float, drawing: bool) -> d
     page.goto(url)
     page.wait_for_function("document.body.dataset.live === 'open'", timeout=30_000)
     page.wait_for_selector("#network-diagram [data-neuron]", timeout=30_000)
-    draw_digit(page)
+    draw_strokes(page, STROKES[:1], steps=1)
     page.wait_for_function("document.querySelector('#predicted-digit').textContent !== ''", timeout=10_000)
     cdp = context.new_cdp_session(page)
     cdp.send("Performance.enable")
     box = page.locator("#draw-canvas").bounding_box()
-
-    def task_seconds() -> float:
-        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
 
     def counters() -> tuple[int, int]:
         return tuple(page.evaluate("[window.studio.ui.network.updates, window.studio.ui.network.answers]"))
 
     page.evaluate(TIME_DIAGRAM)
 
-    (u0, a0), busy0, t0 = counters(), task_seconds(), time.monotonic()
+    (u0, a0), busy0, t0 = counters(), task_seconds(cdp), time.monotonic()
     if drawing:
         k = 0
+        # Not draw_strokes: it reads the canvas box again for each stroke, one more round trip to the
+        # busy page inside the measured window.
         while time.monotonic() - t0 < seconds:
             stroke = STROKES[k % len(STROKES)]
             k += 1
@@ -200,7 +186,7 @@ def diagram_view(browser: Browser, url: str, seconds: float, drawing: bool) -> d
             page.mouse.up()
     else:
         page.wait_for_timeout(seconds * 1000)
-    (u1, a1), busy1, t1 = counters(), task_seconds(), time.monotonic()
+    (u1, a1), busy1, t1 = counters(), task_seconds(cdp), time.monotonic()
     own_ms = page.evaluate("window.__diagramMs")
     context.close()
     wall = t1 - t0

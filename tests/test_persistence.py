@@ -4,19 +4,14 @@ history, its checkpoint and every saved model; interrupted runs resume from thei
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.server import REPO, _healthy, free_port
+from tests.support.server import serve
 from tests.support.sse import strict_json
 from tests.support.wait import DEADLINE, run_reaches, wait_until
 
@@ -55,30 +50,11 @@ def stored_points(state: Path, run_id: str) -> list[dict]:
     return [strict_json(point) for point, in rows]
 
 
-@contextmanager
-def server(state: Path, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """Start `digit-studio serve --no-train` on `state`; yield (process, url); end it if still alive."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--no-train", "--state-dir", str(state)]
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: _healthy(url) or proc.poll() is not None, what="the server to answer")
-        assert proc.poll() is None, log.read_text()[-3000:]
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=15)
-
-
 def test_kill_9_mid_training_loses_no_run_history_or_model(tmp_path: Path, mnist):
-    state, log = tmp_path / "state", tmp_path / "server.log"
+    state = tmp_path / "state"
     digit = mnist.test.images[0].tolist()
-    with server(state, log) as (proc, url):
+    with serve(state, "--no-train", log=tmp_path / "server-1.log") as server:
+        url = server.url
         _, short = call(f"{url}/api/runs", "POST", SHORT)
         wait_for(url, short["id"], lambda r: r["status"] == "finished")
         status, saved = call(f"{url}/api/runs/{short['id']}/save", "POST", {"name": "keeper"})
@@ -90,13 +66,14 @@ def test_kill_9_mid_training_loses_no_run_history_or_model(tmp_path: Path, mnist
         # Points reach the database in batches: wait until three epoch ends are written there.
         stored = wait_until(lambda: stored_points(state, long["id"]),
                             lambda points: sum(p["epoch_end"] for p in points) >= 3, what="3 stored epochs")
-        proc.kill()       # SIGKILL: no shutdown handler, no last flush
-        proc.wait(timeout=5)
+        server.proc.kill()       # SIGKILL: no shutdown handler, no last flush
+        server.proc.wait(timeout=5)
     assert (state / "checkpoints" / f"{long['id']}.npz").is_file()
     # A kill in the middle of a checkpoint write leaves its temporary file (the checkpoint it was to
     # replace is whole: writes are rename-into-place); the next start sweeps such files away.
 
-    with server(state, log) as (proc, url):
+    with serve(state, "--no-train", log=tmp_path / "server-2.log") as server:
+        url = server.url
         assert not list(state.rglob(".*.tmp"))
         _, runs = call(f"{url}/api/runs")
         assert [r["id"] for r in runs] == [long["id"], short["id"]]
@@ -134,13 +111,19 @@ def test_kill_9_mid_training_loses_no_run_history_or_model(tmp_path: Path, mnist
 
 
 def test_a_graceful_stop_leaves_runs_interrupted_and_resumable(tmp_path: Path):
-    state, log = tmp_path / "state", tmp_path / "server.log"
-    with server(state, log) as (proc, url):
+    state = tmp_path / "state"
+    with serve(state, "--no-train", log=tmp_path / "server-1.log") as server:
+        url = server.url
         _, long = call(f"{url}/api/runs", "POST", LONG)
         wait_for(url, long["id"], lambda r: r["progress"]["epoch"] >= 1.0)
         assert call(f"{url}/api/runs/{long['id']}/pause", "POST")[0] == 200
         paused_at = call(f"{url}/api/runs/{long['id']}")[1]["progress"]["epoch"]  # type: ignore[index]
-    with server(state, log) as (proc, url):
+        # A graceful stop: SIGTERM, and up to 15 s for the shutdown to finish (serve's own stop would
+        # SIGKILL a server still stopping after 5 s, which is the other test's case).
+        server.proc.terminate()
+        server.proc.wait(timeout=15)
+    with serve(state, "--no-train", log=tmp_path / "server-2.log") as server:
+        url = server.url
         _, run = call(f"{url}/api/runs/{long['id']}")
         assert run["status"] == "interrupted"
         # The pause wrote a checkpoint: the run is back where it was paused (or a report later).

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from app.nn.network import Network
 from app.training.modelfile import save_model
 from tests.browser.conftest import PHONE, shot
+from tests.support.canvas import draw_strokes
 from tests.support.server import running_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,13 +64,7 @@ def test_cost_of_one_example(page: Page, server: str):
     # draw a "1" and call it a 1: the wanted row follows the chosen label
     page.click("#mode-draw")
     page.select_option("#drawn-label", "1")
-    box = page.locator("#draw-canvas").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.15 * box["height"])
-    page.mouse.down()
-    for i in range(1, 15):
-        page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + (0.15 + 0.05 * i) * box["height"])
-    page.mouse.up()
+    draw_strokes(page, [[(0.5, 0.15 + 0.05 * i) for i in range(15)]], steps=1)
     expect(page.locator('#cost-table tr.wanted[data-digit="1"]')).to_have_count(1)
     expect(page).to_have_url(re.compile(r"mode=draw"))
     assert label_4 in "0123456789"
