@@ -16,9 +16,10 @@ from app.server.main import create_app
 from app.server.runs import RunManager
 from app.server.settings import Settings
 from app.training.modelfile import load_model
+from tests.support.server import serve
 from tests.support.sse import sse_events
 from tests.support.wait import DEADLINE, run_reaches
-from tests.test_persistence import SHORT, call, server, wait_for
+from tests.test_persistence import SHORT, call, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,8 @@ TARGET = [17]   # the hidden layer that marks the run a fault is injected into
 
 def test_divergence_on_a_real_server_ends_that_run_only(tmp_path: Path):
     state, log = tmp_path / "state", tmp_path / "server.log"
-    with server(state, log) as (_, url):
+    with serve(state, "--no-train", log=log) as server:
+        url = server.url
         _, bad = call(f"{url}/api/runs", "POST", DIVERGES)
         _, good = call(f"{url}/api/runs", "POST", SHORT)
         with urllib.request.urlopen(f"{url}/api/runs/{bad['id']}/events", timeout=30) as r:
@@ -41,7 +43,8 @@ def test_divergence_on_a_real_server_ends_that_run_only(tmp_path: Path):
         finished = wait_for(url, good["id"], lambda r: r["status"] == "finished")
         assert finished["metrics"]["test_accuracy"] > 0.5
         assert call(f"{url}/api/health")[0] == 200
-    with server(state, log) as (_, url):   # an ended run stays what it was after a restart
+    with serve(state, "--no-train", log=log) as server:   # an ended run stays what it was after a restart
+        url = server.url
         _, run = call(f"{url}/api/runs/{bad['id']}")
         assert run["status"] == "diverged" and "smaller learning rate" in run["error"]
 

@@ -21,8 +21,8 @@ from app.server.store import FILENAME, Store
 from app.training.config import TrainConfig
 from app.training.modelfile import load_model, save_model
 from app.training.trainer import Progress
-from tests.support.server import REPO
-from tests.test_persistence import SHORT, call, server, wait_for
+from tests.support.server import REPO, serve
+from tests.test_persistence import SHORT, call, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,8 @@ def test_corrupt_checkpoint_and_model_files_are_reported_and_skipped(tmp_path: P
     store.save_model("gone", "gone.npz", {"name": "gone"})
     store.close()
 
-    with server(state, tmp_path / "server.log") as (_, url):
+    with serve(state, "--no-train", log=tmp_path / "server.log") as server:
+        url = server.url
         _, health = call(f"{url}/api/health")
         problems = " | ".join(health["problems"])
         assert "r1" in problems and "checkpoint" in problems, problems
@@ -77,7 +78,8 @@ def test_an_unreadable_database_is_moved_aside_and_the_server_starts(tmp_path: P
     state = tmp_path / "state"
     state.mkdir()
     (state / FILENAME).write_bytes(b"this is not SQLite" * 500)
-    with server(state, tmp_path / "server.log") as (_, url):
+    with serve(state, "--no-train", log=tmp_path / "server.log") as server:
+        url = server.url
         _, health = call(f"{url}/api/health")
         assert health["runs"] == 0 and "could not be read" in " ".join(health["problems"])
         _, run = call(f"{url}/api/runs", "POST", SHORT)
