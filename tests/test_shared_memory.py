@@ -88,7 +88,8 @@ def test_pages_are_reserved_before_written_so_a_full_shm_is_an_error_not_sigbus(
     # The free-space check passes (it looks at a roomy folder) while the real /dev/shm, 190 MB, holds the
     # training images (179 MB) but not the test images after them: the blocks' reservation must catch
     # it, and the blocks made so far go. Without it this process dies of SIGBUS (exit -7).
-    script = ("from pathlib import Path; from app.server.executors.shared import SharedMnist, read_mnist; "
+    script = ("from pathlib import Path; from app.server.executors.shared import SharedMnist; "
+              "from app.training.mnist import read_mnist; "
               f"s = SharedMnist(read_mnist(), shm_dir=Path('/'), file_dir=Path({str(tmp_path)!r})); "
               "print(s.mode); print(s.warning); s.close()")
     command = in_small_shm(sys.executable, "-c", script, size="190m")

@@ -30,14 +30,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.training.config import TrainConfig, pace_problem
-from app.training.mnist import Mnist
+from app.training.mnist import Mnist, read_mnist
 from app.training.trainer import Diverged, Progress, StepRequest
 
 from .archive import Archive
 from .checkpoints import Checkpoints
 from .executors import Executor, RunFailed, Training, WorkerLost, default_executor
 from .executors.control import apply_controls
-from .executors.shared import read_mnist
 from .reattach import active_runs, reattach
 from .recorder import Recorder
 from .run import ACTIVE, MAX_HISTORY, Run, clean_metrics  # noqa: F401 (MAX_HISTORY: part of this API)
@@ -79,7 +78,9 @@ class RunManager:
         self.watched_changed = _now()
         self.studio_version = 0
         self.recorder = Recorder(self.archive, lambda: list(self._runs.values()))   # writes, and failures
-        active = active_runs(self.store) if self.store is not None else {}
+        # Only a Ray studio takes runs back (read before the archive marks them interrupted).
+        takes_back = kind == "ray" and self.store is not None and self.store.writable
+        active = active_runs(self.store) if takes_back and self.store is not None else {}
         if self.archive is not None:
             for run in self.archive.read_runs():
                 self._runs[run.id] = run
@@ -88,7 +89,7 @@ class RunManager:
             self.recorder.start_flushing()
         deleted = self.store.ids_taken() if self.store is not None else []
         self._ids = itertools.count(max((int(i[1:]) for i in [*self._runs, *deleted]), default=0) + 1)
-        if kind == "ray" and self.store is not None and self.store.writable:
+        if takes_back:
             reattach(self, active)
 
     @property

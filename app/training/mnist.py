@@ -118,12 +118,17 @@ def load_split(folder: Path, prefix: str, verify: bool = True) -> tuple[Split, d
 _cache: dict[tuple[str, bool], Mnist] = {}
 
 
+def read_mnist(folder: str | os.PathLike[str] | None = None, verify: bool = True) -> Mnist:
+    """Return MNIST's 60,000 training and 10,000 test examples, read afresh (not cached)."""
+    path = data_dir(folder)
+    train, sums_train = load_split(path, "train", verify)
+    test, sums_test = load_split(path, "t10k", verify)
+    return Mnist(train, test, {**sums_train, **sums_test})
+
+
 def load_mnist(folder: str | os.PathLike[str] | None = None, verify: bool = True) -> Mnist:
     """Return MNIST's 60,000 training and 10,000 test examples (cached per folder)."""
-    path = data_dir(folder)
-    key = (str(path.resolve()), verify)
+    key = (str(data_dir(folder).resolve()), verify)
     if key not in _cache:
-        train, sums_train = load_split(path, "train", verify)
-        test, sums_test = load_split(path, "t10k", verify)
-        _cache[key] = Mnist(train, test, {**sums_train, **sums_test})
+        _cache[key] = read_mnist(folder, verify)
     return _cache[key]

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from app.training.mnist import Mnist, Split, data_dir, load_split
+from app.training.mnist import Mnist, Split
 
 log = logging.getLogger(__name__)
 FIELDS = ("train.images", "train.labels", "test.images", "test.labels")
@@ -40,15 +40,6 @@ HEADROOM = 16 * 2**20          # left free in SHM_DIR for others (semaphores, ot
 PREFIX = "digit-studio-mnist-"
 FIX = ("give the server more shared memory: `docker run --shm-size=512m ...` (podman run too; "
        "compose: `shm_size: 512m`)")
-
-
-def read_mnist(folder: Path | None = None) -> Mnist:
-    """Return MNIST read (and checksummed) afresh, not through load_mnist's cache, which would hold
-    the server's copy for good after the worker processes' shared one replaced it."""
-    path = data_dir(folder)
-    train, train_sums = load_split(path, "train")
-    test, test_sums = load_split(path, "t10k")
-    return Mnist(train, test, {**train_sums, **test_sums})
 
 
 def free_bytes(folder: Path) -> int | None:
