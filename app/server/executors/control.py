@@ -11,10 +11,16 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from app.nn.network import Network
 from app.training.config import TrainConfig
-from app.training.trainer import Diverged
+from app.training.trainer import Diverged, Progress
 
 from . import RunFailed
+
+# What a single-steps answer carries back from the trainer (a worker's or an actor's StepRequest).
+STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
+               "w1_after", "error")
+NOT_STARTED = "the run has not started training yet; try again shortly"
 
 
 class Controllable(Protocol):
@@ -70,6 +76,11 @@ class RemoteTraining:
     def set_pace(self, pace: str | float) -> None:
         self.pace = pace
         self._send("pace", pace)
+
+    def _progress(self, metrics: dict[str, Any], params: Any) -> Progress:
+        """Return the Progress a ("progress", metrics, params) report stands for."""
+        c = self.config
+        return Progress(snapshot=Network(c.sizes, c.activation, c.cost, params=params), **metrics)
 
     def _end(self, outcome: str, text: str) -> None:
         """Record the run's end report; raise as the Trainer would have (Diverged, RunFailed)."""

@@ -25,7 +25,7 @@ from app.training.mnist import Mnist
 from app.training.trainer import Progress, StepRequest
 
 from . import WorkerLost
-from .control import RemoteTraining
+from .control import NOT_STARTED, RemoteTraining
 from .shared import SharedMnist
 from .worker import main as worker_main
 
@@ -184,7 +184,7 @@ class ProcessTraining(RemoteTraining):
         request = StepRequest(steps)
         with self._lock:
             if not self._paused or self._stopped or self.worker is None:
-                request.error = ("the run has not started training yet; try again shortly"
+                request.error = (NOT_STARTED
                                  if self.worker is None and self._paused and not self._stopped
                                  else "pause the run first: only a paused run takes single steps")
                 request.done.set()
@@ -222,7 +222,6 @@ class ProcessTraining(RemoteTraining):
             self._network = None
 
     def _read(self, worker: WorkerProcess) -> None:
-        c = self.config
         while True:
             try:
                 message = worker.conn.recv()
@@ -235,9 +234,7 @@ class ProcessTraining(RemoteTraining):
             if job != self.job:
                 continue
             if kind == "progress":
-                metrics, params = message[2], message[3]
-                snapshot = Network(c.sizes, c.activation, c.cost, params=params)
-                progress = Progress(snapshot=snapshot, **metrics)
+                progress = self._progress(message[2], message[3])
                 self.step = progress.step
                 self.callback(progress)
             elif kind == "steps":

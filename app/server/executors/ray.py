@@ -254,10 +254,10 @@ class RayTraining(RemoteTraining):
             self._publish(number, message)
 
     def _publish(self, number: int, message: tuple) -> None:
-        c, metrics = self.config, message[1]
+        metrics = message[1]
         # An epoch's end (or the final report) may come at the step last reported: it is news all the same.
         if (metrics["step"], metrics["epoch_end"], metrics["final"]) > self._recorded:
-            progress = Progress(snapshot=Network(c.sizes, c.activation, c.cost, params=message[2]), **metrics)
+            progress = self._progress(metrics, message[2])
             self.callback(progress)
             with self._published:
                 self.step = progress.step

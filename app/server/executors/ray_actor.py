@@ -29,13 +29,11 @@ from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from app.training.trainer import Diverged, Progress, Trainer
 
-from .control import apply_controls
+from .control import NOT_STARTED, STEP_FIELDS, apply_controls
 
 log = logging.getLogger(__name__)
 MAX_QUEUED = 256      # reports waiting for the server (~25 s of them at 10 a second); then training waits
 POLL_BATCH = 64       # reports handed over by one poll
-STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
-               "w1_after", "error")
 
 
 class RunActor:
@@ -130,7 +128,7 @@ class RunActor:
         self._renew()
         trainer = self.trainer
         if trainer is None:
-            return {"error": "the run has not started training yet; try again shortly", "taken": 0}
+            return {"error": NOT_STARTED, "taken": 0}
         request = trainer.request_steps(n)
         request.done.wait()
         return {**{k: getattr(request, k) for k in STEP_FIELDS}, "step": trainer.step}

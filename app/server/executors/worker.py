@@ -29,12 +29,10 @@ from app.training.mnist import Mnist
 from app.training.threads import pin_blas_threads
 from app.training.trainer import Diverged, Progress, StepRequest, Trainer
 
-from .control import apply_controls
+from .control import NOT_STARTED, STEP_FIELDS, apply_controls
 from .shared import attach
 
 BACKLOG = 4
-STEP_FIELDS = ("taken", "examples_seen_before", "batch_cost_before", "batch_cost_after", "w1_before",
-               "w1_after", "error")
 
 
 @dataclass
@@ -103,8 +101,7 @@ class Worker:
                 job.pace = message[2]
             if trainer is None:
                 if kind == "steps":
-                    self.send(("steps", job.number, {"error": "the run has not started training yet; "
-                                                     "try again shortly", "taken": 0}))
+                    self.send(("steps", job.number, {"error": NOT_STARTED, "taken": 0}))
                 return
             if kind == "pause":
                 trainer.pause()
