@@ -15,6 +15,8 @@ import logging
 import secrets
 from typing import TYPE_CHECKING
 
+from app.atomicfile import atomic_write
+
 from .executors import WorkerLost
 from .run import Run
 from .storage import StorageError
@@ -35,7 +37,7 @@ def studio_id(store: Store) -> str | None:
         text = path.read_text().strip() if path.exists() else ""
         if not (len(text) == 12 and all(c in "0123456789abcdef" for c in text)):
             text = secrets.token_hex(6)
-            path.write_text(text + "\n")
+            atomic_write(path, lambda f: f.write(f"{text}\n".encode()))   # half an id would orphan actors
     except OSError as exc:
         log.warning("no studio id in %s (%s): Ray actors will not outlive this server", store.state_dir, exc)
         return None
