@@ -21,12 +21,11 @@ from app.nn.network import Network
 from app.server.api.routes import lesson_mistakes
 from app.server.api.routes.lessons import TEACHER, Fresh, Model, Neurons, RunQ, lesson_network
 from app.server.api.routes.predict import ERRORS
-from app.server.api.routes.runs import queue_full
+from app.server.api.routes.runs import create_lock, queue_full
 from app.server.encode import weights_message
 from app.server.security import TEACHER_ERRORS
 
 router = APIRouter(tags=["lessons"], responses=ERRORS)
-_create_lock = threading.Lock()   # create-or-reuse must not race itself into two identical runs
 
 
 # ---- lessons 6, 7, 8: runs, created once and reused ----------------------------------------------
@@ -34,7 +33,7 @@ def ensure_runs(request: Request, configs: dict, lesson: str, create: bool) -> d
     """Return {"runs": {key: run object or None}, "created": [keys]}: the runs with these recipes,
     started through the run manager (queue and bounds apply) when `create` and not there yet."""
     manager, runs, created = request.app.state.runs, {}, []
-    with _create_lock:
+    with create_lock:   # also keeps create-or-reuse from racing itself into two identical runs
         if create:   # the queue's bound holds for the lessons' runs too (429 with Retry-After)
             missing = sum(exp.find_existing(manager, c) is None for c in configs.values())
             if missing:

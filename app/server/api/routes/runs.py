@@ -34,7 +34,9 @@ QUEUE_RETRY_SECONDS = 30
 CREATE: dict[int | str, dict[str, Any]] = {
     **AUTH, 422: {"description": "a field out of bounds, or a recipe that cannot train or costs too much"},
     429: {"description": "too many runs already queued; try again after Retry-After seconds"}}
-_create_lock = threading.Lock()   # the queue's count and the create that follows it, together
+# The queue's count and the creates that follow it, together: every way of creating runs holds this
+# one lock (the lessons' runs too), so two creators cannot both pass the count.
+create_lock = threading.Lock()
 
 
 def queue_full(request: Request, adding: int = 1) -> None:
@@ -61,7 +63,7 @@ def create_run(request: Request, body: RunConfigIn) -> dict[str, Any]:
     config = TrainConfig(**body.model_dump(exclude={"name", "watch"}))
     try:
         config.validate()   # a bad recipe hears why before it hears that the queue is full
-        with _create_lock:
+        with create_lock:
             queue_full(request)
             run = request.app.state.runs.create(config, name=body.name, watch=body.watch)
     except ValueError as exc:
