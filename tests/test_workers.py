@@ -56,9 +56,8 @@ def test_kill_9_of_a_worker_interrupts_its_run_only_and_it_resumes(tmp_path: Pat
         # Which worker trains `doomed`? Pause `other`: the one whose CPU time stands still is its.
         call(f"{url}/api/runs/{other['id']}/pause", "POST")
         ticks = {pid: cpu_ticks(pid) for pid in pids}
-        wait_until(lambda: [p for p in pids if cpu_ticks(p) > ticks[p] + 20], lambda moving: len(moving) == 1,
-                   what="one worker still training")
-        victim = next(p for p in pids if cpu_ticks(p) > ticks[p] + 20)
+        [victim] = wait_until(lambda: [p for p in pids if cpu_ticks(p) > ticks[p] + 20],
+                              lambda moving: len(moving) == 1, what="one worker still training")
         os.kill(victim, signal.SIGKILL)
         interrupted = wait_until(lambda: run(doomed["id"]), lambda r: r["status"] != "running")
         assert interrupted["status"] == "interrupted", interrupted
