@@ -48,39 +48,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_clients import health_probe, live_clients, predict_loops  # noqa: E402
+from tests.support.procs import cpu_ticks, server_pid, workers_of  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
 RUN = {"hidden": [16, 16], "epochs": 1000, "name": "load"}   # the most allowed: it must outlast the rounds
 START_DELAY = 3.0   # seconds for the generator processes to start (imports) before a round begins
-
-
-def server_pid(port: int) -> int:
-    """Return the pid of the `serve --port PORT` process we started (found by its own command line)."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                args = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"serve" in args and str(port).encode() in args:
-                return int(proc.name)
-    raise RuntimeError(f"no server process on port {port}")
-
-
-def workers_of(pid: int) -> list[int]:
-    """Return the server's worker processes (its children started by multiprocessing's spawn)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                args = (proc / "cmdline").read_bytes()
-                status = (proc / "status").read_text()
-            except OSError:
-                continue
-            ppid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
-            if ppid == pid and b"spawn_main" in args:
-                found.append(int(proc.name))
-    return found
 
 
 def pin(pid: int, cpu: int) -> None:
@@ -97,8 +69,7 @@ def rss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """Return the CPU time (user + system, every thread) process `pid` has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_ticks(pid) / os.sysconf("SC_CLK_TCK")
 
 
 async def examples_per_second(client: httpx.AsyncClient, run_id: str, seconds: float,

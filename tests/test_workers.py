@@ -17,7 +17,8 @@ from app.nn.network import Network
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist, Split
-from tests.support.procs import processes, server_pid
+from tests.support.procs import cpu_ticks, server_pid
+from tests.support.procs import workers_of as children
 from tests.support.server import running_server
 from tests.support.wait import wait_until
 from tests.test_persistence import call
@@ -30,8 +31,7 @@ TINY = TrainConfig(hidden=[16], train_subset=200, epochs=1)
 def workers_of(port: int) -> list[int]:
     """Return the pids of the worker processes of the server listening on `port` (found in /proc:
     children of that server made by multiprocessing's spawn, not its resource tracker)."""
-    server = server_pid(port)
-    return [pid for pid, cmd, ppid in processes() if ppid == server and any(b"spawn_main" in p for p in cmd)]
+    return children(server_pid(port))
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -75,12 +75,6 @@ def test_kill_9_of_a_worker_interrupts_its_run_only_and_it_resumes(tmp_path: Pat
         assert victim not in workers_of(port)
         call(f"{url}/api/runs/{doomed['id']}/stop", "POST")
         assert wait_until(lambda: run(doomed["id"]), lambda r: r["status"] == "stopped")["metrics"]["final"]
-
-
-def cpu_ticks(pid: int) -> int:
-    """Return a process's user + system CPU time in clock ticks (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The processes of this machine as /proc shows them, for tests that find a server or a worker by its
-command line (to kill it, or to see where a run trains)."""
+"""The processes of this machine as /proc shows them, for tests and benches that find a server or a
+worker by its command line (to kill it, pin it, or see where a run trains and what it costs)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,15 @@ def server_pid(port: int) -> int:
         if b"serve" in cmd and b"--port" in cmd and str(port).encode() in cmd:
             return pid
     raise AssertionError(f"no server process on port {port}")
+
+
+def workers_of(server: int) -> list[int]:
+    """Return the pids of the worker processes of the server process `server`: its children made by
+    multiprocessing's spawn (not its resource tracker)."""
+    return [pid for pid, cmd, ppid in processes() if ppid == server and any(b"spawn_main" in p for p in cmd)]
+
+
+def cpu_ticks(pid: int) -> int:
+    """Return a process's user + system CPU time (every thread) in clock ticks (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
