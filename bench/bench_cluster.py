@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.server.runs import RunManager  # noqa: E402
 from app.training.config import TrainConfig  # noqa: E402
+from tests.support.ray_cluster import add_node, prepare_namespace, start_head, stop_cluster  # noqa: E402
+from tests.support.wait import wait_until  # noqa: E402
 
 ADDRESS = "127.0.0.1:8791"
 
@@ -34,35 +35,22 @@ def timed(manager: RunManager, runs: int, epochs: int) -> float:
     """Return the seconds `runs` runs took, from the first create to the last finish."""
     start = time.monotonic()
     made = [manager.create(TrainConfig(epochs=epochs)) for _ in range(runs)]
-    deadline = start + 1800
-    while any(r.status in ("queued", "running") for r in made):
-        if time.monotonic() > deadline:
-            raise SystemExit("runs did not finish within 30 minutes")
-        time.sleep(0.2)
+    wait_until(lambda: [r.status for r in made], lambda s: not {"queued", "running"} & set(s), timeout=1800,
+               what="the runs to finish")
     bad = [(r.id, r.status, r.error) for r in made if r.status != "finished"]
     if bad:
         raise SystemExit(f"runs did not finish: {bad}")
     return time.monotonic() - start
 
 
-def ray_cli(*args: str) -> None:
-    subprocess.run(["ray", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                   timeout=300)
-
-
 def inside(args: argparse.Namespace) -> dict:
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    home = tempfile.mkdtemp(prefix="digit-studio-ray-")
-    os.environ.update(HOME=home, RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
-    ray_cli("get-auth-token", "--generate")
-    common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--object-store-memory", str(400 * 2**20)]
+    prepare_namespace(Path(tempfile.mkdtemp(prefix="digit-studio-ray-")))
     report: dict = {"runs": args.runs, "epochs": args.epochs}
     try:
-        ray_cli("start", "--head", "--port", ADDRESS.split(":")[1], "--include-dashboard=false",
-                "--disable-usage-stats", *common)
+        start_head(int(ADDRESS.split(":")[1]))
         for nodes in (1, 2):
             if nodes == 2:
-                ray_cli("start", "--address", ADDRESS, *common)
+                add_node(ADDRESS)
             manager = RunManager(nodes, executor="ray", ray_address=ADDRESS)
             timed(manager, 1, args.epochs)   # warm-up: MNIST into the object store, a first actor
             seconds = timed(manager, args.runs, args.epochs)
@@ -70,8 +58,7 @@ def inside(args: argparse.Namespace) -> dict:
             report[f"ray_{nodes}_node_s_per_run"] = round(seconds / args.runs * nodes, 2)
             manager.shutdown()
     finally:
-        subprocess.run(["ray", "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                       timeout=120)
+        stop_cluster()
     manager = RunManager(1, executor="process")
     timed(manager, 1, args.epochs)
     seconds = timed(manager, args.runs, args.epochs)

@@ -34,9 +34,34 @@ ADDRESS = f"127.0.0.1:{GCS_PORT}"
 LONG = {"hidden": [16, 16], "train_subset": 2000, "validation_size": 100, "epochs": 30, "pace": 2000}
 
 
+# Every node of a test cluster: one CPU, on the namespace's loopback, a small object store.
+NODE = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--object-store-memory", str(400 * 2**20)]
+
+
 def ray_cli(*args: str) -> None:
     subprocess.run(["ray", *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                    timeout=300)
+
+
+def prepare_namespace(home: Path) -> None:
+    """Bring up this network namespace's loopback and make the cluster's token (HOME/.ray/auth_token)."""
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    os.environ.update(HOME=str(home), RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
+    ray_cli("get-auth-token", "--generate")
+
+
+def start_head(port: int) -> None:
+    ray_cli("start", "--head", "--port", str(port), "--include-dashboard=false", "--disable-usage-stats",
+            *NODE)
+
+
+def add_node(address: str) -> None:
+    ray_cli("start", "--address", address, *NODE)
+
+
+def stop_cluster() -> None:
+    subprocess.run(["ray", "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                   timeout=120)
 
 
 def actor_processes() -> dict[int, int]:
@@ -97,15 +122,11 @@ def scenario(work: Path) -> dict:
 
 def main() -> None:
     work = Path(sys.argv[1])
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    os.environ.update(HOME=str(work), RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0")
-    ray_cli("get-auth-token", "--generate")
+    prepare_namespace(work)
     import ray
-    common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--object-store-memory", str(400 * 2**20)]
     try:
-        ray_cli("start", "--head", "--port", str(GCS_PORT), "--include-dashboard=false",
-                "--disable-usage-stats", *common)
-        ray_cli("start", "--address", ADDRESS, *common)
+        start_head(GCS_PORT)
+        add_node(ADDRESS)
         ray.init(address=ADDRESS, log_to_driver=False)
         summary = scenario(work)
         summary.update(restart_scenario(work / "state", summary, ADDRESS, live_frames))
@@ -116,8 +137,7 @@ def main() -> None:
         raise
     finally:
         ray.shutdown()
-        subprocess.run(["ray", "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                       timeout=120)
+        stop_cluster()
     print(json.dumps(summary))
 
 
