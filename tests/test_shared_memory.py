@@ -6,11 +6,9 @@ whose /dev/shm is 64 MB, as `docker run` without --shm-size gives."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +19,10 @@ from app.server.executors.shared import FIELDS, PREFIX, SharedMnist, attach, rem
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist
-from tests.support.server import REPO, free_port
+from tests.support.server import REPO, serve
 from tests.support.tmpfs import tmpfs
 from tests.support.wait import wait_until
+from tests.test_persistence import call
 from tests.test_workers import memory, workers_of
 
 pytestmark = pytest.mark.slow
@@ -101,36 +100,17 @@ def test_pages_are_reserved_before_written_so_a_full_shm_is_an_error_not_sigbus(
     assert mode == "files" and "No space left on device" in warning, done.stdout
 
 
-def get(url: str) -> dict | list:
-    with urllib.request.urlopen(url, timeout=10) as answer:
-        return json.load(answer)
-
-
 def test_a_server_with_a_64_mb_shm_stays_up_and_trains_in_a_worker(tmp_path):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    command = in_small_shm(sys.executable, "-m", "app.cli.main", "serve", "--port", str(port), "--no-train",
-                           "--executor", "process", "--state-dir", str(tmp_path / "state"))
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        def up() -> bool:
-            if server.poll() is not None:
-                raise AssertionError(f"the server exited ({server.returncode}): {log.read_text()[-3000:]}")
-            try:
-                return bool(get(f"{url}/api/health"))
-            except OSError:
-                return False
-        wait_until(up, what="the server answering")
-        body = json.dumps({"hidden": [16, 16], "epochs": 30, "pace": 2000, "train_subset": 2000}).encode()
-        request = urllib.request.Request(f"{url}/api/runs", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            rid = json.load(answer)["id"]
-        run = wait_until(lambda: get(f"{url}/api/runs/{rid}"),
+    with serve(tmp_path / "state", "--no-train", "--executor", "process", log=log,
+               prefix=in_small_shm()) as server:
+        url, port = server.url, server.port
+        rid = call(f"{url}/api/runs", "POST", {"hidden": [16, 16], "epochs": 30, "pace": 2000,
+                                               "train_subset": 2000})[1]["id"]   # type: ignore[index]
+        run = wait_until(lambda: call(f"{url}/api/runs/{rid}")[1],
                          lambda r: r["progress"]["examples_seen"] >= 4000, what="a first epoch")
-        assert run["status"] == "running" and server.poll() is None
-        problems = get(f"{url}/api/health")["problems"]   # type: ignore[index]
+        assert run["status"] == "running" and server.proc.poll() is None
+        problems = call(f"{url}/api/health")[1]["problems"]   # type: ignore[index]
         assert any("64 MB free" in p and "--shm-size=512m" in p for p in problems), problems
         # It trains in a worker process, which maps the files, not a copy of its own.
         workers = workers_of(port)
@@ -142,9 +122,8 @@ def test_a_server_with_a_64_mb_shm_stays_up_and_trains_in_a_worker(tmp_path):
         mem = memory(workers[0])
         assert mem["Anonymous"] * 1024 < 100 * 2**20, mem
         assert "WARNING" in log.read_text() and "docker run --shm-size=512m" in log.read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.proc.terminate()   # asked here, given its 30 s to stop cleanly (serve's own stop gives 5)
+        server.proc.wait(timeout=30)
     assert "Application shutdown complete" in log.read_text(), log.read_text()[-3000:]   # a clean stop
 
 

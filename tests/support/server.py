@@ -16,7 +16,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,14 +69,15 @@ class Server:
 
 @contextmanager
 def serve(state_dir: Path, *args: str, log: Path, host: str = "127.0.0.1", port: int | None = None,
-          env: dict | None = None, wait: bool = True) -> Iterator[Server]:
+          env: dict | None = None, wait: bool = True, prefix: Sequence[str] = ()) -> Iterator[Server]:
     """Run `python -m app.cli.main serve --host HOST --port PORT --state-dir STATE_DIR *args`, its
     output to `log`, and yield it once GET /api/health answers (at once if not `wait`); stop it after.
 
-    `port` None picks a free one; `env` adds environment variables. Raises RuntimeError with the
+    `port` None picks a free one; `env` adds environment variables; `prefix` goes before the command (a
+    wrapper that execs it, such as `unshare ...`, so the process is the server). Raises RuntimeError with the
     server's output if it exits or does not become healthy within START_TIMEOUT."""
     port = free_port() if port is None else port
-    cmd = [sys.executable, "-m", "app.cli.main", "serve", "--host", host, "--port", str(port),
+    cmd = [*prefix, sys.executable, "-m", "app.cli.main", "serve", "--host", host, "--port", str(port),
            "--state-dir", str(state_dir), *args]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
