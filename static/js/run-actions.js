@@ -1,6 +1,8 @@
 // What the run controls do: pick, start, reset, step, pause/resume/stop, save, delete. Errors are
 // thrown with the server's words; the control that was used shows them. `app` is main.js's bag.
 
+import { ACTIVE } from "./lib/run-config.js";
+
 export function wireActions(app) {
   const { state, api } = app;
   const follow = () => app.following;
@@ -31,7 +33,7 @@ export function wireActions(app) {
   async function resetRun(config) {
     const old = app.controls.run;
     await startRun(config);
-    if (old && ["queued", "running", "paused"].includes(old.status)) {
+    if (old && ACTIVE.includes(old.status)) {
       await api.action(old.id, "stop").catch((err) => console.warn("reset: the old run goes on:", err.message));
     }
   }

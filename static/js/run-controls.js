@@ -3,10 +3,9 @@
 
 import { teacherToken } from "./api.js";
 import { existingModel, nameProblem } from "./lib/model-name.js";
-import { configFrom, statusParts, suggestedFor } from "./lib/run-config.js";
+import { ACTIVE, configFrom, statusParts, suggestedFor } from "./lib/run-config.js";
 
 const ALLOWED = { running: ["pause", "stop"], paused: ["resume", "stop"], queued: ["stop"], interrupted: ["resume"] };
-const ACTIVE = ["queued", "running", "paused"];   // the server refuses to delete these (stop first)
 
 /** Return the run config of the form (docs/api.md), or throw an Error naming the bad field. */
 export function readConfig(form, spec = null) {

@@ -2,9 +2,8 @@
 // Playground): play/pause, step, reset, pace, and the settings of the next run (learning rate,
 // activation, hidden layers with +/- neurons, cost). The full form stays in the Runs panel.
 // Bounds come from the server (GET /api/run-config); an error shows beside the control that caused it.
-import { configFrom, defaultOf, paceChoices, suggestedFor } from "./lib/run-config.js";
+import { ACTIVE, configFrom, defaultOf, paceChoices, suggestedFor } from "./lib/run-config.js";
 
-const ACTIVE = ["queued", "running", "paused"];
 
 /** Return the form field a server refusal names (FastAPI 422 `loc`), or null. */
 export function refusedField(err) {

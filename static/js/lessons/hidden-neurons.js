@@ -2,6 +2,7 @@
 // a run (frames recorded by the server while the run trains).
 import { api, newestRun } from "../api.js";
 import { Heatmaps } from "../heatmaps.js";
+import { ACTIVE } from "../lib/run-config.js";
 import { throttle } from "../lib/throttle.js";
 import { getJSON, postJSON } from "./http.js";
 import { readSettings, saveSettings } from "./query.js";
@@ -12,7 +13,6 @@ const SPEC = {
   trun: { type: "name", pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, default: "" },
   frame: { type: "number", min: 0, max: 100000, integer: true, default: 0 },
 };
-const ACTIVE = ["queued", "running", "paused"];
 const settings = readSettings(window.location.search, SPEC);
 const ideal = new Heatmaps($("#ideal-maps"), null);
 const learned = new Heatmaps($("#learned-maps"), null);

@@ -1,9 +1,9 @@
 // The runs a lesson starts and watches (lessons 6 and 7): refreshed now and every POLL_MS, refreshed
 // afresh by watch() when the settings change, stopped together. `refresh` reads the runs and draws
 // them; `say` shows an error (or clears it with null).
+import { ACTIVE } from "../lib/run-config.js";
 import { postJSON } from "./http.js";
 
-export const ACTIVE = ["queued", "running", "paused"];
 const POLL_MS = 2000;
 
 export function lessonRuns(refresh, say) {

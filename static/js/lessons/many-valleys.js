@@ -2,7 +2,8 @@
 // started through /api/lessons/runs/many-valleys): close accuracies, different weight maps.
 import { Heatmaps } from "../heatmaps.js";
 import { getJSON, postJSON } from "./http.js";
-import { ACTIVE, lessonRuns } from "./lesson-runs.js";
+import { ACTIVE } from "../lib/run-config.js";
+import { lessonRuns } from "./lesson-runs.js";
 import { readSettings, saveSettings } from "./query.js";
 
 const $ = (sel) => document.querySelector(sel);

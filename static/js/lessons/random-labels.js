@@ -1,7 +1,8 @@
 // Lesson 6: true labels against shuffled labels on the same training subset. The two runs are
 // ordinary runs of the server's run manager, found or started through /api/lessons/runs/random-labels.
 import { getJSON, postJSON } from "./http.js";
-import { ACTIVE, lessonRuns } from "./lesson-runs.js";
+import { ACTIVE } from "../lib/run-config.js";
+import { lessonRuns } from "./lesson-runs.js";
 import { OverlayChart } from "./overlay-chart.js";
 import { readSettings, saveSettings } from "./query.js";
 

@@ -2,6 +2,9 @@
 // server's own bounds (GET /api/run-config, docs/api.md), the learning rate each activation and cost
 // suggest, the pace choices, and the words of the status line. Pure: no DOM, no fetch.
 
+/** The statuses of a run that is not over: it may still train, and the server refuses to delete it. */
+export const ACTIVE = ["queued", "running", "paused"];
+
 const INTS = ["batch_size", "epochs", "seed", "train_subset", "validation_size"];
 const FLOATS = ["learning_rate", "warmup", "momentum", "l2", "augment", "average"];
 const fmt = new Intl.NumberFormat("en");
