@@ -50,7 +50,12 @@ def kill_server(url: str, state: Path, run_id: str) -> dict:
     wait_until(lambda: get(url, run_id), lambda r: r["progress"]["epoch"] >= 1.2, what="a checkpoint")
     name = f"digit-studio-{(state / 'studio-id').read_text().strip()}-{run_id}"
     pid = ray.get(ray.get_actor(name, namespace=NAMESPACE).pid.remote())
-    shown = get(url, run_id)["progress"]["examples_seen"]
+    # Killed just after what it shows has passed its newest checkpoint: read once, an epoch's end (one
+    # a second here) could land between the reading and the kill, leaving the two equal.
+    checkpoint = state / "checkpoints" / f"{run_id}.npz"
+    shown, _ = wait_until(lambda: (get(url, run_id)["progress"]["examples_seen"],
+                                   load_model(checkpoint)[1]["progress"]["examples_seen"]),
+                          lambda seen: seen[0] > seen[1], what="the run past its newest checkpoint")
     os.kill(server_pid(int(url.rsplit(':', 1)[1])), signal.SIGKILL)
     return {"actor": name, "restart_pid": pid, "shown_before_kill": shown}
 
