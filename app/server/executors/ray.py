@@ -31,7 +31,7 @@ from app.training.trainer import Progress, StepRequest
 
 from . import Training, WorkerLost
 from .control import RemoteTraining
-from .ray_actor import RunActor
+from .ray_actor import POLL_BATCH, RunActor
 
 POLL_SECONDS = 1.0
 NAMESPACE = "digit-studio"
@@ -248,10 +248,16 @@ class RayTraining(RemoteTraining):
     def catch_up(self) -> None:
         """Publish the reports the actor queued while no server read them (a reattached run's, before
         the server answers anyone: it shows where the run is, not where its checkpoint was)."""
-        for number, message in self._fetch(POLL_SECONDS if not self._paused else 0.0):
-            if message[0] != "progress":
-                return     # its end: run() reads it again and ends the run
-            self._publish(number, message)
+        wait = POLL_SECONDS if not self._paused else 0.0
+        while True:   # a poll hands over POLL_BATCH at most; the actor may hold more (acked late, queued)
+            batch = self._fetch(wait)
+            for number, message in batch:
+                if message[0] != "progress":
+                    return     # its end: run() reads it again and ends the run
+                self._publish(number, message)
+            if len(batch) < POLL_BATCH:
+                return
+            wait = 0.0
 
     def _publish(self, number: int, message: tuple) -> None:
         metrics = message[1]
