@@ -114,7 +114,7 @@ class RayExecutor:
         if actor is not None:
             self._ray.kill(actor)
 
-    def create(self, run_id: str, *args: Any) -> Any:
+    def create(self, run_id: str, version: int, *args: Any) -> Any:
         """Start the run's actor; a stale one holding its name (left by a server that never came back
         to a run since resumed from its checkpoint) is ended first."""
         options: dict[str, Any] = {"name": self.prefix + run_id, "namespace": NAMESPACE}
@@ -122,7 +122,7 @@ class RayExecutor:
             options["lifetime"] = "detached"
         for _ in range(NAME_TRIES):
             try:
-                actor = self._remote.options(**options).remote(*args, self.lease)
+                actor = self._remote.options(**options).remote(*args, self.lease, version)
             except ValueError:   # the name is taken
                 self.kill(run_id)
                 time.sleep(0.25)
@@ -159,6 +159,7 @@ class RayExecutor:
             return None
         training = RayTraining(self, config, callback, run_id, actor, recorded)
         training._paused, training._stopped, training.pace = state["pause"], state["stop"], state["pace"]
+        training.version = state["version"]   # this server's controls go on from the last server's
         training.pid = state["pid"]
         with self._lock:
             self.actors.append(actor)
@@ -196,11 +197,16 @@ class RayTraining(RemoteTraining):
         self._read = -1                # number of the newest report read
         self._unacked: deque[tuple[int, float]] = deque()   # (number, when read) of those not acknowledged
         self._published = threading.Condition()   # a step's answer waits for its report to be published
+        self.version = 0               # the number of the newest controls sent to the actor
 
     def _send(self, kind: str, value: Any = None) -> None:
+        """Send the controls as they now stand (the flags already say `kind`), numbered: the actor may
+        run its calls out of order and keeps the newest (ray_actor.py)."""
         with self._lock:
+            self.version += 1
             if self.actor is not None:
-                self.actor.control.remote(kind, value)
+                wish = {"pause": self._paused, "stop": self._stopped, "pace": self.pace}
+                self.actor.control.remote(wish, self.version)
 
     def request_steps(self, steps: int) -> StepRequest:
         request = StepRequest(steps)
@@ -208,7 +214,7 @@ class RayTraining(RemoteTraining):
             request.error = "pause the run first: only a paused run takes single steps"
             request.done.set()
             return request
-        ref = self.actor.steps.remote(steps)
+        ref = self.actor.steps.remote(steps, self.version)   # after the pause: it waits for it
 
         def wait() -> None:
             try:
@@ -232,10 +238,11 @@ class RayTraining(RemoteTraining):
         params = network.params if network is not None else None
         self.new = None
         with self._lock:
-            self.actor = self._executor.create(self.run_id, self._executor.data_ref(), self.config.to_dict(),
-                                               params, start_epoch, report_seconds, self.pace, self._paused)
-            if self._stopped:
-                self.actor.control.remote("stop")
+            self.actor = self._executor.create(self.run_id, self.version, self._executor.data_ref(),
+                                               self.config.to_dict(), params, start_epoch, report_seconds,
+                                               self.pace, self._paused)
+        if self._stopped:
+            self._send("stop")
 
     def _fetch(self, wait: float) -> list[tuple[int, tuple]]:
         ray = self._executor._ray

@@ -7,6 +7,12 @@ report handed to a server that died before recording it is therefore handed agai
 (nothing is lost across a restart), and when MAX_QUEUED reports wait unacknowledged the training
 waits for the server (backpressure, not loss, and bounded memory).
 
+Controls are numbered. Ray runs a threaded actor's calls (max_concurrency > 1: poll waits, steps wait)
+in no guaranteed order, so a pause sent just before a step, or a resume just after a pause, could be
+applied in the wrong order (a step refused as "not paused", a resumed run left paused). Each control
+carries the server's whole wish (pause, stop, pace) and its number; an older number arriving late is
+ignored, and a step waits until the controls up to its own number are in force.
+
 The lease: every call from a server (poll, control, steps, hello) renews it. An actor that no server
 has called for `lease_seconds` (its server is gone and none came back) exits, so nothing trains for
 nobody; its run reads `interrupted`, resumable from its last checkpoint, when a server returns.
@@ -29,16 +35,28 @@ from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from app.training.trainer import Diverged, Progress, Trainer
 
-from .control import NOT_STARTED, STEP_FIELDS, apply_controls
+from .control import NOT_STARTED, STEP_FIELDS, Controllable, apply_controls
 
 log = logging.getLogger(__name__)
+CONTROL_WAIT = 30.0   # seconds a step waits for the controls sent before it (they are on their way)
 MAX_QUEUED = 256      # reports waiting for the server (~25 s of them at 10 a second); then training waits
 POLL_BATCH = 64       # reports handed over by one poll
 
 
+def apply_changes(trainer: Controllable, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Tell the trainer what changed from the controls `old` to `new`."""
+    if new["pace"] != old["pace"]:
+        trainer.set_pace(new["pace"])
+    if new["stop"] and not old["stop"]:
+        trainer.stop()
+    if new["pause"] != old["pause"]:
+        trainer.pause() if new["pause"] else trainer.resume()
+
+
 class RunActor:
     def __init__(self, data: Mnist, config: dict[str, Any], params: np.ndarray | None, start_epoch: int,
-                 report_seconds: float, pace: str | float, paused: bool, lease_seconds: float) -> None:
+                 report_seconds: float, pace: str | float, paused: bool, lease_seconds: float,
+                 version: int = 0) -> None:
         from app.training.threads import pin_blas_threads
         pin_blas_threads()
         self._reports: deque[tuple[int, tuple]] = deque()
@@ -46,7 +64,9 @@ class RunActor:
         self._changed = threading.Condition()
         self.trainer: Trainer | None = None
         self.state: dict[str, Any] = {"pace": pace, "pause": paused, "stop": False}
+        self.version = version   # the number of the controls in force (the server's count)
         self._lock = threading.Lock()
+        self._applied = threading.Condition(self._lock)
         self.lease = float(lease_seconds)
         self._called = time.monotonic()
         args = (data, config, params, start_epoch, report_seconds)
@@ -105,28 +125,30 @@ class RunActor:
             return [r for r in self._reports if r[0] > after][:POLL_BATCH]
 
     def hello(self) -> dict[str, Any]:
-        """Return the controls in force and who trains (for a server that reattaches)."""
+        """Return the controls in force, their number and who trains (for a server that reattaches)."""
         self._renew()
         with self._lock:
-            return {**self.state, "pid": os.getpid()}
+            return {**self.state, "version": self.version, "pid": os.getpid()}
 
-    def control(self, kind: str, value: Any = None) -> None:
+    def control(self, wish: dict[str, Any], version: int) -> None:
+        """Put the server's controls `wish` ({"pause", "stop", "pace"}) numbered `version` in force,
+        unless newer ones already are (this call was overtaken)."""
         self._renew()
-        with self._lock:
-            if kind == "pace":
-                self.state["pace"] = value
-            else:
-                self.state["pause"] = kind == "pause" or (self.state["pause"] and kind != "resume")
-                self.state["stop"] = self.state["stop"] or kind == "stop"
+        with self._applied:
+            if version <= self.version:
+                return
+            old, self.version = dict(self.state), version
+            self.state.update(pace=wish["pace"], pause=wish["pause"], stop=old["stop"] or wish["stop"])
             if self.trainer is not None:
-                if kind == "pace":
-                    self.trainer.set_pace(value)
-                else:
-                    getattr(self.trainer, kind)()
+                apply_changes(self.trainer, old, self.state)
+            self._applied.notify_all()
 
-    def steps(self, n: int) -> dict[str, Any]:
+    def steps(self, n: int, version: int) -> dict[str, Any]:
+        """Take `n` single steps once the controls numbered up to `version` (the pause) are in force."""
         self._renew()
-        trainer = self.trainer
+        with self._applied:
+            self._applied.wait_for(lambda: self.version >= version, timeout=CONTROL_WAIT)
+            trainer = self.trainer
         if trainer is None:
             return {"error": NOT_STARTED, "taken": 0}
         request = trainer.request_steps(n)
