@@ -163,6 +163,28 @@ def test_a_replay_lets_its_weights_go_once_saved_and_reads_them_back(tmp_path, m
     assert refused.value.status == 503 and "could not be read back" in str(refused.value)
 
 
+def test_a_deleted_runs_snapshots_leave_the_cache_and_an_emptied_replay_its_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(replayfile, "CACHE", replayfile.Cache())
+    nets = [Network([784, 16, 10], seed=k) for k in range(3)]
+    kept, other = Replay(), Replay()
+    for replay, path in ((kept, tmp_path / "r1.replay.npz"), (other, tmp_path / "r2.replay.npz")):
+        for k, net in enumerate(nets):
+            replay.offer(report(net, 10 * 2 ** k))
+        replay.save(path)
+        assert replay.release()
+        replay.get(1)
+    assert replayfile.CACHE.nbytes() == 2 * nets[1].params.nbytes
+    other.forget()                                   # its run deleted: only the other's stays cached
+    assert replayfile.CACHE.nbytes() == nets[1].params.nbytes
+    assert np.array_equal(kept.get(1).net.params, nets[1].params)
+    # Every snapshot dropped (as for a run resumed before its first epoch's end, whose snapshots all
+    # lie past its start): the next save leaves no stale file that a restart would read back as this run's.
+    kept.drop_after(-1.0)
+    assert kept.list() == []
+    kept.save(tmp_path / "r1.replay.npz")
+    assert not (tmp_path / "r1.replay.npz").exists() and not kept.dirty
+
+
 def test_ended_runs_keep_their_snapshot_lists_and_read_weights_from_disk(settings, mnist):
     config = {"hidden": [16], "train_subset": 1000, "validation_size": 100, "epochs": 2}
     # Without a state folder there is no file to read back: the ended run keeps its weights (and

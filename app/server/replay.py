@@ -146,7 +146,10 @@ class Replay:
                     return   # released: the file holds them already
                 self._wake()
                 kept, nets, version = list(self._kept), dict(self._nets), self._version
-            if not kept:
+            if not kept:   # all dropped (a run resumed from its start): no file, not an old one
+                path.unlink(missing_ok=True)
+                with self._lock:
+                    self._saved, self._file = version, None
                 return
             net = nets[kept[0][0]]
             header = {"sizes": net.sizes, "activation": net.activation.name, "cost": net.cost.name,
@@ -163,6 +166,12 @@ class Replay:
             if self._token is None and self._file is not None and self._kept and not self.dirty:
                 self._nets, self._token = {}, next(_tokens)
             return self._token is not None
+
+    def forget(self) -> None:
+        """Let go of what the shared cache holds of this replay (its run is deleted)."""
+        with self._lock:
+            if self._token is not None:
+                replayfile.CACHE.drop(self._token)
 
     def _wake(self) -> None:
         """Read the weights back into memory (lock held): the run trains on and its replay changes.

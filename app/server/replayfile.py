@@ -104,6 +104,12 @@ class Cache:
             while self._bytes > self.max_bytes and len(self._nets) > 1:
                 self._bytes -= self._nets.popitem(last=False)[1].params.nbytes
 
+    def drop(self, token: int) -> None:
+        """Forget every network read from the replay named `token` (its run was deleted)."""
+        with self._lock:
+            for key in [k for k in self._nets if k[0] == token]:
+                self._bytes -= self._nets.pop(key).params.nbytes
+
     def nbytes(self) -> int:
         """Return the bytes of weights held (a snapshot larger than the bound is held alone)."""
         with self._lock:

@@ -261,6 +261,7 @@ class RunManager:
                     self.store.delete_run(run_id, datetime.now(UTC).isoformat(timespec="seconds"))
                 del self._runs[run_id]
                 run.take_unsaved()   # its rows are gone: nothing more to write
+            run.replay.forget()
             if self.watched == run_id:   # the studio moves to the newest run left, if any
                 left = self.list()
                 self.watch(left[0].id if left else None)
