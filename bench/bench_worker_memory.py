@@ -21,13 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.server.runs import RunManager  # noqa: E402
 from app.training.config import TrainConfig  # noqa: E402
+from tests.support.procs import memory  # noqa: E402
 
 
 def smaps(pid: int) -> dict[str, float]:
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":")
-        fields[name] = int(value.split()[0]) / 1024
+    fields = {name: kb / 1024 for name, kb in memory(pid).items()}
     return {"rss_mb": round(fields["Rss"], 1), "pss_mb": round(fields["Pss"], 1),
             "private_mb": round(fields["Private_Clean"] + fields["Private_Dirty"], 1),
             "shared_mb": round(fields["Shared_Clean"] + fields["Shared_Dirty"], 1)}

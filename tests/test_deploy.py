@@ -147,8 +147,7 @@ def test_environment_and_state_match_the_dockerfile_and_the_settings(monkeypatch
     home = _env(instructions)["DIGIT_STUDIO_HOME"]
     volumes = {rest.strip('[]" ') for k, rest in instructions if k == "VOLUME"}
     assert volumes == {home}
-    studio = next(s for s in _services().values() if any(line[:2] == ["digit-studio", "serve"]
-                                                         for line in _commands(s)))
+    studio = _services()[_lines_starting("digit-studio", "serve")[0][0]]
     assert [v.split(":", 1)[1] for v in studio["volumes"]] == [home], "the state volume is the studio's home"
     # Every DIGIT_STUDIO_ variable the file sets is one the settings read: set it, read it back.
     ours = {k: v for k, v in studio["environment"].items() if k.startswith("DIGIT_STUDIO_")}

@@ -19,11 +19,12 @@ from app.server.executors.shared import FIELDS, PREFIX, SharedMnist, attach, rem
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist
+from tests.support.procs import memory
 from tests.support.server import REPO, serve
 from tests.support.tmpfs import tmpfs
 from tests.support.wait import wait_until
 from tests.test_persistence import call
-from tests.test_workers import memory, workers_of
+from tests.test_workers import workers_of
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from app.nn.network import Network
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist, Split
-from tests.support.procs import cpu_ticks, server_pid
+from tests.support.procs import cpu_ticks, memory, server_pid
 from tests.support.procs import workers_of as children
 from tests.support.server import running_server
 from tests.support.wait import wait_until
@@ -32,15 +32,6 @@ def workers_of(port: int) -> list[int]:
     """Return the pids of the worker processes of the server listening on `port` (found in /proc:
     children of that server made by multiprocessing's spawn, not its resource tracker)."""
     return children(server_pid(port))
-
-
-def memory(pid: int) -> dict[str, int]:
-    """Return a process's memory in kB from /proc/PID/smaps_rollup (Rss, Pss, Private_*, Shared_*)."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":")
-        fields[name] = int(value.split()[0])
-    return fields
 
 
 def test_kill_9_of_a_worker_interrupts_its_run_only_and_it_resumes(tmp_path: Path):

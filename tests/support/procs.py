@@ -39,3 +39,12 @@ def cpu_ticks(pid: int) -> int:
     """Return a process's user + system CPU time (every thread) in clock ticks (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def memory(pid: int) -> dict[str, int]:
+    """Return a process's memory in kB from /proc/PID/smaps_rollup (Rss, Pss, Private_*, Shared_*)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":")
+        fields[name] = int(value.split()[0])
+    return fields
