@@ -158,14 +158,22 @@ class ModelRegistry:
         """Return the named model, or raise UnknownModelError / ModelFileError with a readable message."""
         if not valid_name(name):
             raise UnknownModelError(f"{name!r} is not a model name ({NAME_RULE})")
-        entry = self._paths().get(name)
+        entry = self._path_of(name)
         if entry is None:
             available = ", ".join(self.names()) or "none"
             raise UnknownModelError(f"no model named {name!r}; available: {available}")
         return self._load(name, *entry)
 
     def has(self, name: str) -> bool:
-        return valid_name(name) and name in self._paths()
+        return valid_name(name) and self._path_of(name) is not None
+
+    def _path_of(self, name: str) -> tuple[str, Path] | None:
+        """Return (kind, path) of the model `name` (a valid name) as _paths() finds it, by looking for
+        its two possible files instead of listing both folders: predict asks on every request."""
+        for kind, folder in (("shipped", self.shipped_dir), ("saved", self.saved_dir)):
+            if (path := folder / f"{name}.npz").exists():
+                return kind, path
+        return None
 
     def _load(self, name: str, kind: str, path: Path) -> LoadedModel:
         """Return the model in `path` (cached while the file is unchanged); raise UnknownModelError if
