@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="teacher token for changing runs and models (default $DIGIT_STUDIO_TOKEN; "
                         "if neither is set, one is generated and printed when --host is not loopback)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--access-log", default="quiet", choices=["quiet", "all", "off"],
+                   help="a line per request: quiet (default: all but successful predicts and health checks, "
+                        "which a class sends by the hundred a second), all, or off")
     p.set_defaults(func=run)
 
 
@@ -57,13 +60,14 @@ def run(args: argparse.Namespace) -> int:
     overrides = {key: getattr(args, key) for key in keys if getattr(args, key)}
     settings = Settings(host=args.host, port=args.port, train_on_start=not args.no_train,
                         first_pace=args.pace, max_concurrent_runs=args.max_runs, data_dir=args.data_dir,
-                        **overrides)
+                        access_log=args.access_log, **overrides)
     app = create_app(settings)
     announce_token(app.state.token, app.state.token_generated, settings.host)
     # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.
     # No permessage-deflate: compressing every frame for every client (zlib, per connection) takes the
     # event loop's time from everyone else, training included (docs/performance.md has the figure).
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+    # access_log=False: the app writes its own, quieter one (app/server/accesslog.py).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False,
                 ws_max_size=8 * 1024 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5)
     return 0
 

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from app.training.config import TrainConfig
 from app.training.threads import pin_blas_threads
 
+from .accesslog import AccessLogMiddleware
 from .api.routes import (
     health,
     lesson_runs,  # issue 5: lessons 6-8, runs and replays
@@ -99,6 +100,8 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(SecurityMiddleware, image_limit=predict.MAX_BODY, docs_csp=pages.DOCS_CSP)
+    if settings.access_log != "off":   # outermost: it logs the security middleware's refusals too
+        app.add_middleware(AccessLogMiddleware, mode=settings.access_log)
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     document_error_shapes(app)
 

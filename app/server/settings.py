@@ -43,6 +43,7 @@ class Settings:
     # generated one (printed at start) on any other interface.
     token: str | None = field(default_factory=_default_token, repr=False)
     cors_origins: tuple[str, ...] = ()    # other origins allowed to call the API; none by default
+    access_log: str = "quiet"             # quiet, all or off (app/server/accesslog.py)
 
     @property
     def saved_models_dir(self) -> Path:
