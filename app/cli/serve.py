@@ -45,6 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.server.coalesce import CoalescingHTTPProtocol
     from app.server.main import create_app
     from app.server.settings import Settings
     from app.training.config import TrainConfig, pace_problem
@@ -66,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
     # ws_max_size: a drawing may arrive as a PNG data URL; 8 MB covers the 5 MB file limit in base64.
     # No permessage-deflate: compressing every frame for every client (zlib, per connection) takes the
     # event loop's time from everyone else, training included (docs/performance.md has the figure).
-    # access_log=False: the app writes its own, quieter one (app/server/accesslog.py).
+    # access_log=False: the app writes its own, quieter one (app/server/accesslog.py). The HTTP protocol:
+    # uvicorn's own (httptools), writing each connection's pieces as one (app/server/coalesce.py).
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=False,
+                http=CoalescingHTTPProtocol,
                 ws_max_size=8 * 1024 * 1024, ws_per_message_deflate=False, timeout_graceful_shutdown=5)
     return 0
 
