@@ -2,7 +2,7 @@
 
     python bench/bench_load.py [--duration 60] [--clients 200] [--predictors 4] [--rounds 3]
                                [--max-requests 200000] [--executor process|thread] [--pin]
-                               [--live-procs 2] [--baseline 8] [--windows 4]
+                               [--live-procs 2] [--baseline 8] [--windows 4] [--predict-rate N]
 
 A real `digit-studio serve --no-train` on 127.0.0.1 only (a free port), training the video's network
 (1,000 epochs, the most allowed, so that it outlasts the rounds). First the run trains alone (the
@@ -23,6 +23,10 @@ process used during the load (server, worker, generator, from /proc/PID/stat), a
 (VmRSS) at its peak and once everyone left. Memory that grows from one round's end to the next is a
 leak; what the first round adds is warm-up. Bounded in time (--duration, --rounds) and count
 (--max-requests, --clients).
+
+--predict-rate N: the loops ask N predicts a second in all and no more (each on a schedule), so a
+faster server does the same work with less CPU instead of more work with the same: what its speed
+leaves to the training. Without it (the issue's load) the loops ask again as soon as they are answered.
 
 --executor chooses where the run trains (the server's default if not given). --pin (process executor,
 two or more cores): the worker process on core 1; the server and every load generator process on core 0
@@ -103,7 +107,7 @@ def generators(url: str, ws_url: str, start_at: float, until: float, args: argpa
     procs = [ctx.Process(target=health_probe, name="health", args=(url, start_at, until, cpu, out))]
     if args.predictors:
         procs.append(ctx.Process(target=predict_loops, name="predict", args=(
-            url, args.predictors, start_at, until, args.max_requests, cpu, out)))
+            url, args.predictors, start_at, until, args.max_requests, cpu, out, args.predict_rate)))
     shares = np.array_split(np.arange(args.clients), args.live_procs) if args.clients else []
     for share in shares:
         if len(share):
@@ -192,6 +196,7 @@ async def measure(url: str, port: int, args: argparse.Namespace) -> dict:
             r["train_share"]["per_worker_cpu_s_of_after"] = round(
                 per_cpu["during"] / float(np.median(per_cpu["alone_after"])), 3)
     return {"executor": args.executor or "server default", "pinned": args.pin, "live_procs": args.live_procs,
+            "predict_rate": args.predict_rate,
             "load_average_at_start": args.load_average,
             "worker_rss_mb": [round(rss_mb(w), 1) for w in workers if Path(f"/proc/{w}").exists()],
             "clients": args.clients, "predictors": args.predictors, "rounds": rounds,
@@ -209,6 +214,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="live clients at once (default 200)")
     parser.add_argument("--predictors", type=int, default=4, help="concurrent predict loops (default 4)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="stop predicting after this many")
+    parser.add_argument("--predict-rate", type=float, default=None,
+                        help="predicts per second in all (default: as fast as answers come)")
     parser.add_argument("--rounds", type=int, default=3, help="load rounds, to tell a leak from warm-up")
     parser.add_argument("--baseline", type=float, default=8.0, help="seconds to time training alone")
     parser.add_argument("--windows", type=int, default=4, help="windows the --baseline seconds are cut in")
@@ -221,9 +228,10 @@ def main() -> None:
     if args.pin and (args.executor == "thread" or (os.cpu_count() or 1) < 2):
         parser.error("--pin needs the process executor and at least two cores")
     if not (1 <= args.duration <= 600 and 0 <= args.clients <= 500 and 0 <= args.predictors <= 32
-            and 1 <= args.rounds <= 10 and 1 <= args.live_procs <= 8 and 1 <= args.windows <= 10):
+            and 1 <= args.rounds <= 10 and 1 <= args.live_procs <= 8 and 1 <= args.windows <= 10
+            and (args.predict_rate is None or 0 < args.predict_rate <= 5000)):
         parser.error("bounded: --duration 1..600, --clients 0..500, --predictors 0..32, --rounds 1..10, "
-                     "--live-procs 1..8, --windows 1..10")
+                     "--live-procs 1..8, --windows 1..10, --predict-rate 0..5000")
     args.load_average = [round(x, 2) for x in os.getloadavg()]
     extra = ["--executor", args.executor] if args.executor else []
     with running_server("--no-train", *extra) as url:

@@ -98,9 +98,10 @@ class Http:
 
 
 def predict_loops(url: str, loops: int, start_at: float, until: float, max_requests: int,
-                  cpu: int | None, out: Queue) -> None:
+                  cpu: int | None, out: Queue, rate: float | None = None) -> None:
     """POST /api/predict from `loops` concurrent loops (a connection each), each as fast as answers
-    come, each drawing its strokes from 64 made beforehand."""
+    come (or, with `rate`, each asking rate / loops times a second, never faster: a fixed amount of
+    work, whatever the server's speed), each drawing its strokes from 64 made beforehand."""
     pin_self(cpu)
     host, port = url.removeprefix("http://").split(":")
 
@@ -112,7 +113,11 @@ def predict_loops(url: str, loops: int, start_at: float, until: float, max_reque
             rng = np.random.default_rng(1000 + k)
             bodies = [json.dumps({"pixels": stroke(rng)}).encode() for _ in range(64)]
             http = Http(host, int(port))
+            next_at = time.perf_counter()
             while time.time() < until and stats["requests"] < max_requests:
+                if rate:   # on schedule; a late request does not make the next ones come in a burst
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at = max(next_at + loops / rate, time.perf_counter())
                 start = time.perf_counter()
                 try:
                     status, headers, _ = await asyncio.wait_for(
