@@ -56,6 +56,7 @@ def test_reports_wait_for_the_server_and_a_lost_answer_is_given_again(actor):
 
 
 def test_controls_hold_and_hello_says_them(actor):
+    wait_until(lambda: actor.trainer, lambda t: t is not None, what="the actor's trainer")
     actor.control({**RUNNING, "pace": 500}, 1)
     actor.control({**RUNNING, "pace": 500, "pause": True}, 2)
     hello = actor.hello()
