@@ -125,10 +125,14 @@ class ModelRegistry:
         return [f"model {name}: registered but its file {self.saved_dir / row['file']} is missing"
                 for name, row in sorted(rows.items()) if not (self.saved_dir / row["file"]).is_file()]
 
+    def _folders(self) -> tuple[tuple[str, Path], ...]:
+        """Return (kind, folder) of the models' folders, the one whose model wins a shared name first."""
+        return ("shipped", self.shipped_dir), ("saved", self.saved_dir)
+
     def _paths(self) -> dict[str, tuple[str, Path]]:
         """Return name -> (kind, path); a saved model never hides a shipped one of the same name."""
         found: dict[str, tuple[str, Path]] = {}
-        for kind, folder in (("saved", self.saved_dir), ("shipped", self.shipped_dir)):
+        for kind, folder in reversed(self._folders()):   # the first folder's file is found last: it wins
             if folder.is_dir():
                 for path in sorted(folder.glob("*.npz")):
                     if valid_name(path.stem):
@@ -170,7 +174,7 @@ class ModelRegistry:
     def _path_of(self, name: str) -> tuple[str, Path] | None:
         """Return (kind, path) of the model `name` (a valid name) as _paths() finds it, by looking for
         its two possible files instead of listing both folders: predict asks on every request."""
-        for kind, folder in (("shipped", self.shipped_dir), ("saved", self.saved_dir)):
+        for kind, folder in self._folders():
             if (path := folder / f"{name}.npz").exists():
                 return kind, path
         return None
