@@ -52,7 +52,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_clients import health_probe, live_clients, predict_loops  # noqa: E402
-from tests.support.procs import cpu_ticks, server_pid, workers_of  # noqa: E402
+from tests.support.procs import cpu_ticks, rss_mb, server_pid, workers_of  # noqa: E402
 from tests.support.server import running_server  # noqa: E402
 
 RUN = {"hidden": [16, 16], "epochs": 1000, "name": "load"}   # the most allowed: it must outlast the rounds
@@ -62,13 +62,6 @@ START_DELAY = 3.0   # seconds for the generator processes to start (imports) bef
 def pin(pid: int, cpu: int) -> None:
     """Put every thread of process `pid` on core `cpu`."""
     subprocess.run(["taskset", "-a", "-cp", str(cpu), str(pid)], check=True, stdout=subprocess.DEVNULL)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def cpu_seconds(pid: int) -> float:

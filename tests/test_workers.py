@@ -17,7 +17,7 @@ from app.nn.network import Network
 from app.server.runs import RunManager
 from app.training.config import TrainConfig
 from app.training.mnist import Mnist, Split
-from tests.support.procs import cpu_ticks, memory, server_pid
+from tests.support.procs import cpu_ticks, memory, rss_mb, server_pid
 from tests.support.procs import workers_of as children
 from tests.support.server import running_server
 from tests.support.wait import wait_until
@@ -138,13 +138,6 @@ def test_an_exception_in_a_worker_fails_that_run_and_the_next_trains(mnist):
         assert after.latest is not None and after.latest.final
     finally:
         manager.shutdown()
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
 
 
 @pytest.mark.parametrize("executor", ["process", "thread"])

@@ -48,3 +48,11 @@ def memory(pid: int) -> dict[str, int]:
         name, value = line.split(":")
         fields[name] = int(value.split()[0])
     return fields
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Return a process's resident memory in MB (VmRSS in /proc/PID/status); "self": this process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS in /proc/{pid}/status")
