@@ -39,6 +39,17 @@ def apply_controls(trainer: Controllable, pace: str | float, paused: bool, stopp
         trainer.stop()
 
 
+def apply_changes(trainer: Controllable, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Tell a trainer already going what changed from the controls `old` to `new` ({"pace", "pause",
+    "stop"}; a Ray actor's, ray_actor.py)."""
+    if new["pace"] != old["pace"]:
+        trainer.set_pace(new["pace"])
+    if new["stop"] and not old["stop"]:
+        trainer.stop()
+    if new["pause"] != old["pause"]:
+        trainer.pause() if new["pause"] else trainer.resume()
+
+
 class RemoteTraining:
     """A run's controls on the server's side; a subclass says how a control reaches the trainer."""
 

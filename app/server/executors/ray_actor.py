@@ -35,22 +35,12 @@ from app.training.config import TrainConfig
 from app.training.mnist import Mnist
 from app.training.trainer import Diverged, Progress, Trainer
 
-from .control import NOT_STARTED, STEP_FIELDS, Controllable, apply_controls
+from .control import NOT_STARTED, STEP_FIELDS, apply_changes, apply_controls
 
 log = logging.getLogger(__name__)
 CONTROL_WAIT = 30.0   # seconds a step waits for the controls sent before it (they are on their way)
 MAX_QUEUED = 256      # reports waiting for the server (~25 s of them at 10 a second); then training waits
 POLL_BATCH = 64       # reports handed over by one poll
-
-
-def apply_changes(trainer: Controllable, old: dict[str, Any], new: dict[str, Any]) -> None:
-    """Tell the trainer what changed from the controls `old` to `new`."""
-    if new["pace"] != old["pace"]:
-        trainer.set_pace(new["pace"])
-    if new["stop"] and not old["stop"]:
-        trainer.stop()
-    if new["pause"] != old["pause"]:
-        trainer.pause() if new["pause"] else trainer.resume()
 
 
 class RunActor:
