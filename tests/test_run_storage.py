@@ -51,3 +51,21 @@ def test_checkpoints_the_folder_refuses_are_a_problem_said_once(manager, monkeyp
                         "folder is full, so nothing was saved or changed"]
     assert sum("checkpoint of run" in r.getMessage() for r in caplog.records) == 1
     assert run.status == "running"
+
+
+def test_a_checkpoint_is_written_after_its_points_are_in_the_database(manager, monkeypatch):
+    """A kill between the two must not leave a checkpoint whose epoch end the history lacks."""
+    assert manager.archive is not None and manager.store is not None
+    store, write = manager.store, manager.archive.checkpoint
+    seen: list[tuple[int, list[int]]] = []
+
+    def checkpoint(run, progress):
+        ends = [p["step"] for p in store.points(run.id) if p["epoch_end"]]
+        seen.append((progress.step, ends))
+        write(run, progress)
+
+    monkeypatch.setattr(manager.archive, "checkpoint", checkpoint)
+    manager.create(SLOW)
+    wait_until(lambda: len(seen), lambda n: n >= 3, what="three epoch-end checkpoints")
+    for step, stored_ends in seen[:3]:
+        assert step in stored_ends, (step, stored_ends)

@@ -70,8 +70,14 @@ class Recorder:
         goes on."""
         if self.archive is None or progress is None:
             return
+        # The points first, so a checkpoint on disk always has its history in the database: a kill
+        # between the two then leaves the older checkpoint and a history a little ahead of it (which a
+        # resume trims); the other way round it left the epoch's end missing from the history.
+        try:
+            self.flush()
+        except Exception as exc:
+            self.note_problem("could not write metrics points to the database", exc)
         try:
             self.archive.checkpoint(run, progress)
-            self.flush()
         except Exception as exc:
             self.note_problem(f"could not write the checkpoint of run {run.id}", exc)
